@@ -1,0 +1,46 @@
+# Exercise 2.2: fill in every TODO, then run `hfcourse check 2.2`.
+# 练习 2.2：完成每个 TODO，然后运行 `hfcourse check 2.2`。
+"""2.2 Behind the pipeline — pipline的内部结构（前处理、model、后处理）
+
+A pipeline is three steps: the tokenizer turns raw text into tensors, the model turns
+tensors into logits, and post-processing turns logits into probabilities and labels.
+Course: https://huggingface.co/learn/llm-course/chapter2/2
+
+pipeline 分三步：tokenizer 把原始文本变成张量，模型把张量变成 logits，
+后处理再把 logits 变成概率和标签。
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def preprocess(tokenizer, texts: list[str]) -> dict[str, torch.Tensor]:
+    """Tokenize a batch the way the pipeline does: pad to the longest text, truncate to
+    the model's maximum length, and return PyTorch tensors.
+
+    Returns a dict with ``input_ids``, ``token_type_ids`` and ``attention_mask``, each
+    of shape [batch, length].
+    """
+    # TODO: implement preprocess (see the docstring)
+    raise NotImplementedError("2.2 preprocess: not implemented yet")
+
+
+def hidden_states(model, tokenizer, texts: list[str]) -> torch.Tensor:
+    """Run the base model (no head) and return its last hidden state,
+    shape [batch, length, hidden_size]."""
+    # TODO: implement hidden_states (see the docstring)
+    raise NotImplementedError("2.2 hidden_states: not implemented yet")
+
+
+def predict_proba(model, tokenizer, texts: list[str]) -> torch.Tensor:
+    """Class probabilities of a sequence-classification model, shape [batch, num_labels];
+    each row sums to 1."""
+    # TODO: implement predict_proba (see the docstring)
+    raise NotImplementedError("2.2 predict_proba: not implemented yet")
+
+
+def predict_labels(model, tokenizer, texts: list[str]) -> list[str]:
+    """The label name (from ``model.config.id2label``) of the most likely class of each text."""
+    # TODO: implement predict_labels (see the docstring)
+    raise NotImplementedError("2.2 predict_labels: not implemented yet")

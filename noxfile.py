@@ -1,0 +1,43 @@
+"""Sessions for the course: build fixtures, grade solutions or exercises, run the suite's tests."""
+
+from __future__ import annotations
+
+import nox
+
+nox.needs_version = ">=2024.4"
+nox.options.sessions = ["solutions", "tests"]
+nox.options.default_venv_backend = "virtualenv"
+
+INSTALL = ("-c", "constraints.txt", "-e", ".[dev]")
+
+
+def _install(session: nox.Session) -> None:
+    session.install(*INSTALL)
+
+
+@nox.session
+def fixtures(session: nox.Session) -> None:
+    """Build every fixture tokenizer, model and data set into the cache."""
+    _install(session)
+    session.run("hfcourse", "fixtures", "build", *session.posargs)
+
+
+@nox.session
+def solutions(session: nox.Session) -> None:
+    """Grade the reference solutions (they must get full marks)."""
+    _install(session)
+    session.run("hfcourse", "grade", "--target", "solutions", *session.posargs)
+
+
+@nox.session(default=False)
+def exercises(session: nox.Session) -> None:
+    """Grade exercises/ (the stubs, or your own work in them)."""
+    _install(session)
+    session.run("hfcourse", "grade", "--target", "exercises", *session.posargs)
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the suite's own tests (harness, CLI, meta-tests of the graders)."""
+    _install(session)
+    session.run("pytest", *session.posargs)

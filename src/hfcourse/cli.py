@@ -1,0 +1,168 @@
+"""The ``hfcourse`` command. Each subcommand delegates to a plain function."""
+
+from __future__ import annotations
+
+import argparse
+import locale
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _default_lang() -> str:
+    lang = os.environ.get("HFCOURSE_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or (locale.getlocale()[0] or "")
+    return "zh" if lang.lower().startswith("zh") else "en"
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from hfcourse import manifest
+
+    course = manifest.load()
+    table = Table(title=course.title_zh if args.lang == "zh" else course.title, title_justify="left")
+    for col in ("id", "title", "标题", "module", "points", "status"):
+        table.add_column(col)
+    for s in course.sections:
+        table.add_row(s.id, s.title, s.title_zh, s.module, f"{s.points:g}", s.status,
+                      style=None if s.ready else "dim")
+    Console().print(table)
+    return 0
+
+
+def _cmd_stubs(args: argparse.Namespace) -> int:
+    from hfcourse import manifest, stubs
+
+    course = manifest.load()
+    try:
+        if args.check:
+            drift = stubs.check(course)
+            for d in drift:
+                print(f"{d.path.relative_to(course.root)}: {d.reason}", file=sys.stderr)
+            if drift:
+                return 1
+            print("exercises/ is in step with solutions/")
+            return 0
+        changed = stubs.generate(course)
+    except stubs.StubError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"wrote {path.relative_to(course.root)}")
+    print(f"{len(changed)} exercise file(s) updated")
+    return 0
+
+
+def _emit(run, fmt: str, out: str | None, lang: str, show_hidden: bool) -> None:
+    from hfcourse.report import gradescope_json, print_table
+    from hfcourse.results import write_atomic
+
+    if fmt == "table":
+        print_table(run, lang=lang, show_hidden=show_hidden)
+        if out:
+            write_atomic(Path(out), run.to_json())
+        return
+    text = gradescope_json(run) if fmt == "gradescope" else run.to_json()
+    if out:
+        write_atomic(Path(out), text)
+        print(f"{run.score:g} / {run.max_score:g} — report written to {out}", file=sys.stderr)
+    else:
+        print(text)
+
+
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from hfcourse.grade import GradeError, grade
+
+    try:
+        run = grade(target=args.target, sections=args.sections, seed=args.seed, verbose=args.verbose)
+    except GradeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _emit(run, args.format, args.out, args.lang, show_hidden=True)
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from hfcourse.grade import GradeError, grade
+
+    try:
+        run = grade(target=args.target, sections=args.sections, verbose=args.verbose)
+    except GradeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    _emit(run, "table", None, args.lang, show_hidden=False)
+    return 0 if run.score >= run.max_score else 1
+
+
+def _cmd_fixtures(args: argparse.Namespace) -> int:
+    from hfcourse import fixtures
+
+    if args.action == "build":
+        built = fixtures.build(args.names or None, force=args.force)
+        for name, path in built.items():
+            print(f"{name}: {path}")
+        return 0
+    if args.action == "path":
+        if not args.names:
+            print("error: name a fixture: hfcourse fixtures path tiny-sst2", file=sys.stderr)
+            return 2
+        for name in args.names:
+            print(fixtures.path(name, build=not args.no_build))
+        return 0
+    for row in fixtures.status():
+        print(f"{row['name']:<20} {row['kind']:<22} {'built' if row['built'] else 'missing':<8} {row['path']}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hfcourse", description="Exercises and autograder for the Hugging Face NLP course.")
+    p.add_argument("--lang", choices=("en", "zh"), default=_default_lang(), help="language of titles, hints and messages (default: from the locale)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list the course's sections").set_defaults(func=_cmd_list)
+
+    s = sub.add_parser("stubs", help="write exercises/ from solutions/")
+    s.add_argument("--check", action="store_true", help="only check that exercises/ is in step; exit 1 if not")
+    s.set_defaults(func=_cmd_stubs)
+
+    g = sub.add_parser("grade", help="grade a target and report scores (exit 0 whatever the score)")
+    g.add_argument("--target", default="solutions", help="solutions, exercises, or a submission DIR laid out like exercises/ (default: %(default)s)")
+    g.add_argument("--sections", nargs="*", default=None, metavar="S", help="section ids (2.6) or chapters (2); default: every ready section")
+    g.add_argument("--format", choices=("table", "json", "gradescope"), default="table")
+    g.add_argument("--out", default=None, help="write the report to this file (table: the JSON result)")
+    g.add_argument("--seed", type=int, default=None, help="repeat a grading with the seed its JSON report recorded")
+    g.add_argument("-v", "--verbose", action="store_true")
+    g.set_defaults(func=_cmd_grade)
+
+    c = sub.add_parser("check", help="check your work on sections or chapters: hfcourse check 2.2")
+    c.add_argument("sections", nargs="+", metavar="SECTION")
+    c.add_argument("--target", default="exercises", help="default: %(default)s")
+    c.add_argument("-v", "--verbose", action="store_true")
+    c.set_defaults(func=_cmd_check)
+
+    f = sub.add_parser("fixtures", help="build, list or locate the offline fixture models, tokenizers and data sets")
+    f.add_argument("action", choices=("build", "list", "path"))
+    f.add_argument("names", nargs="*")
+    f.add_argument("--force", action="store_true", help="rebuild even if cached")
+    f.add_argument("--no-build", action="store_true", help="with path: fail instead of building")
+    f.set_defaults(func=_cmd_fixtures)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""Grade a target: run the grader tests with pytest in this process and read back the result.
+
+The grader process never imports student code: the plugin starts workers for it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from hfcourse import manifest
+from hfcourse.results import RunResult
+
+__all__ = ["GradeError", "grade", "resolve_target"]
+
+
+class GradeError(RuntimeError):
+    """Grading could not run at all (as opposed to a low score)."""
+
+
+def resolve_target(target: str) -> str:
+    """``solutions``, ``exercises``, or an absolute path to a submission directory."""
+    if target in ("solutions", "exercises"):
+        return target
+    path = Path(target).expanduser().resolve()
+    if not path.is_dir():
+        raise GradeError(f"--target {target}: no such directory. Use solutions, exercises, or a directory "
+                         "laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
+    return str(path)
+
+
+def grade(*, target: str = "solutions", sections: list[str] | None = None, seed: int | None = None,
+          verbose: bool = False, pytest_args: tuple[str, ...] = ()) -> RunResult:
+    """Grade the ready sections named by ``sections`` (ids or chapters; all when empty)."""
+    import pytest
+
+    course = manifest.load()
+    try:
+        chosen = course.select(sections)
+    except KeyError as exc:
+        raise GradeError(str(exc.args[0])) from None
+    paths = [course.root / "graders" / s.grader for s in chosen]
+    missing = [str(p.relative_to(course.root)) for p in paths if not p.is_file()]
+    if missing:
+        raise GradeError(f"grader modules missing: {', '.join(missing)} (is the section really ready in course.toml?)")
+    fd, report = tempfile.mkstemp(prefix="hfcourse-run-", suffix=".json")
+    os.close(fd)
+    os.unlink(report)
+    args = [
+        *map(str, paths), "--target", resolve_target(target), "--report", report,
+        "-c", str(course.root / "pyproject.toml"), "--rootdir", str(course.root),
+        "--noconftest", "-p", "no:cacheprovider", "--tb=no", "-o", "addopts=",
+        "--strict-markers", "--benchmark-quiet", "--benchmark-disable-gc",
+        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+        "-q" if not verbose else "-v", *pytest_args,
+    ]
+    if seed is not None:
+        args += ["--seed", str(seed)]
+    code = pytest.main(args)
+    try:
+        text = Path(report).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GradeError(f"pytest stopped (exit code {int(code)}) before grading anything; its output above says why") from None
+    finally:
+        Path(report).unlink(missing_ok=True)
+    return RunResult.from_json(text)

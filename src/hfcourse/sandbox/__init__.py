@@ -1,0 +1,1 @@
+"""Running untrusted student code in worker processes, with data-only results."""

@@ -1,0 +1,259 @@
+"""The grader's side of a worker: start it, call into it with a deadline, kill it."""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hfcourse.paths import cache_dir
+from hfcourse.sandbox import codec
+from hfcourse.sandbox.limits import Limits, apply_rlimits, worker_env
+
+__all__ = ["StudentError", "WorkerProcess", "Reply"]
+
+_CONTROL_CAP = 1 << 20
+_LOG_CAP = 64 << 10
+_START_TIMEOUT = 120.0
+
+
+class StudentError(Exception):
+    """A call into student code did not return a usable value."""
+
+    def __init__(self, category: str, message: str, output: str = ""):
+        super().__init__(message)
+        self.category = category
+        self.message = message
+        self.output = output
+
+
+@dataclass
+class Reply:
+    value: Any
+    output: str
+    seconds: float
+    """Wall time of the call measured by the grader (round trip)."""
+
+
+@dataclass
+class _Log:
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+
+def _drain(stream, log: _Log) -> None:
+    for chunk in iter(lambda: stream.read1(1 << 16), b""):
+        room = _LOG_CAP - len(log.data)
+        if room > 0:
+            log.data += chunk[:room]
+        log.dropped += max(0, len(chunk) - max(room, 0))
+
+
+class WorkerProcess:
+    """One worker subprocess; started at construction, replaced after a fatal error."""
+
+    def __init__(self, label: str, *, limits: Limits = Limits(), preload: bool = True):
+        self.label = label
+        self.limits = limits
+        self.preload = preload
+        self.scratch = Path(tempfile.mkdtemp(prefix=f"hfcourse-{label}-"))
+        self.proc: subprocess.Popen | None = None
+        self.module: tuple[str, str] | None = None
+        self.load_error: StudentError | None = None
+        self._seq = 0
+        self._start()
+
+    # -- process lifecycle -------------------------------------------------
+    def _start(self) -> None:
+        for sub in ("tmp", "hf"):
+            (self.scratch / sub).mkdir(parents=True, exist_ok=True)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        argv = [sys.executable, "-I", "-m", "hfcourse.sandbox.worker", str(req_r), str(resp_w)]
+        if not self.preload:
+            argv.append("--no-preload")
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            pass_fds=(req_r, resp_w),
+            cwd=self.scratch,
+            env=worker_env(self.scratch, cache_dir(), self.limits),
+            start_new_session=True,
+            preexec_fn=lambda: apply_rlimits(self.limits),
+        )
+        os.close(req_r)
+        os.close(resp_w)
+        self._req, self._resp = req_w, resp_r
+        self.log = _Log()
+        self._drainer = threading.Thread(target=_drain, args=(self.proc.stdout, self.log), daemon=True)
+        self._drainer.start()
+        self._ready = False
+
+    def _await_ready(self) -> None:
+        if self._ready:
+            return
+        ctl, _, _ = self._read(time.monotonic() + _START_TIMEOUT)
+        if ctl.get("status") != "ready":
+            raise self._fatal("CRASH", "the worker did not start")
+        self._ready = True
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group and reap it."""
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover
+            pass
+        for fd in (self._req, self._resp):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.proc = None
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.write(self._req, codec.pack({"op": "exit"}))
+                self.proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def _restart(self) -> None:
+        self.kill()
+        self._start()
+
+    # -- framing -------------------------------------------------------------
+    def _read_exact(self, n: int, deadline: float) -> bytes:
+        buf = bytearray()
+        while len(buf) < n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([self._resp], [], [], left)
+            if not ready:
+                raise TimeoutError
+            chunk = os.read(self._resp, min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise EOFError
+            buf += chunk
+        return bytes(buf)
+
+    def _read(self, deadline: float) -> tuple[dict, bytes, bytes]:
+        lim = codec.Limits()
+        budget = deadline - time.monotonic()
+        try:
+            c, h, b = codec.unpack_lengths(self._read_exact(codec.FRAME_PREFIX, deadline))
+            if c > _CONTROL_CAP or h > lim.header_bytes or b > lim.blob_bytes:
+                raise self._fatal("RESULT_TOO_BIG", f"the result is {h + b} bytes, over the limit of {lim.header_bytes + lim.blob_bytes}")
+            ctl_raw = self._read_exact(c, deadline)
+            header = self._read_exact(h, deadline)
+            blob = self._read_exact(b, deadline)
+        except TimeoutError:
+            raise self._fatal("TIMEOUT", f"no answer within {budget:.0f} s: an endless loop, or much slower than needed") from None
+        except EOFError:
+            raise self._died() from None
+        try:
+            ctl = json.loads(ctl_raw, parse_constant=lambda name: None)
+            if type(ctl) is not dict:
+                raise ValueError
+        except ValueError:
+            raise self._fatal("BAD_OUTPUT", "the worker sent a malformed reply") from None
+        return ctl, header, blob
+
+    def _fatal(self, category: str, message: str) -> StudentError:
+        self.kill()
+        return StudentError(category, message, self.output_log())
+
+    def _died(self) -> StudentError:
+        code = self.proc.wait(timeout=10) if self.proc else None
+        self.kill()
+        if code is not None and code < 0:
+            sig = signal.Signals(-code).name
+            hint = " (out of memory?)" if sig == "SIGKILL" else ""
+            return StudentError("CRASH", f"the process was killed by {sig}{hint}", self.output_log())
+        return StudentError("CRASH", f"the process exited with code {code} during the call (os._exit or exit from native code?)", self.output_log())
+
+    def output_log(self) -> str:
+        text = self.log.data.decode("utf-8", "replace")
+        return text + (f"\n[... {self.log.dropped} more bytes dropped]" if self.log.dropped else "")
+
+    # -- requests ------------------------------------------------------------
+    def _request(self, ctl: dict, header: bytes, blob: bytes, timeout: float) -> tuple[dict, bytes, bytes, float]:
+        if self.proc is None:
+            self._restart()
+        self._await_ready()
+        self._seq += 1
+        ctl = {**ctl, "id": self._seq}
+        start = time.perf_counter()
+        try:
+            self._write_all(codec.pack(ctl, header, blob))
+        except (BrokenPipeError, OSError):
+            raise self._died() from None
+        reply, h, b = self._read(time.monotonic() + timeout)
+        elapsed = time.perf_counter() - start
+        if reply.get("id") != self._seq:
+            raise self._fatal("BAD_OUTPUT", "the worker answered out of turn")
+        return reply, h, b, elapsed
+
+    def _write_all(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._req, view):]
+
+    def load(self, path: Path, name: str, timeout: float) -> None:
+        """Import the module at ``path`` in the worker; remembered for restarts."""
+        self.module = (str(path), name)
+        self.load_error = None
+        try:
+            reply, _, _, _ = self._request({"op": "load", "path": str(path), "name": name}, b"", b"", timeout)
+        except StudentError as err:
+            err.message = f"importing the module failed: {err.category} {err.message}".strip()
+            self.load_error = err
+            return
+        if reply.get("status") != "ok":
+            self.load_error = StudentError(
+                reply.get("category", "EXCEPTION"),
+                "importing the module failed: " + str(reply.get("message", "")),
+                str(reply.get("output", "")),
+            )
+
+    def call(self, fn: str, args: tuple, kwargs: dict, *, timeout: float, repeat: int = 1,
+             probe: str | None = None, discard: bool = False) -> Reply:
+        if self.load_error is not None:
+            raise self.load_error
+        if self.proc is None and self.module is not None:
+            self._restart()
+            self.load(Path(self.module[0]), self.module[1], timeout)
+            if self.load_error is not None:
+                raise self.load_error
+        header, blob = codec.encode({"args": list(args), "kwargs": dict(kwargs)})
+        ctl = {"op": "call", "fn": fn, "repeat": repeat, "probe": probe, "discard": discard}
+        reply, h, b, elapsed = self._request(ctl, header, blob, timeout)
+        output = str(reply.get("output", ""))
+        if reply.get("status") != "ok":
+            raise StudentError(str(reply.get("category", "EXCEPTION")), str(reply.get("message", "")), output)
+        try:
+            value = codec.decode(h, b, scratch=self.scratch)
+        except codec.CodecError as exc:
+            raise StudentError(exc.category, str(exc), output) from None
+        return Reply(value, output, elapsed)

@@ -1,0 +1,215 @@
+"""The worker: a subprocess that imports one student module and runs its functions.
+
+Started as ``python -I -m hfcourse.sandbox.worker REQ_FD RESP_FD``. It reads request
+frames on REQ_FD and answers each on RESP_FD with data only (see codec). It never
+decides pass or fail: the grader compares, with values that never enter here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hfcourse.sandbox import codec
+
+_OUTPUT_CAP = 16 << 10
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_frame(fd: int) -> tuple[dict, bytes, bytes]:
+    import json
+
+    c, h, b = codec.unpack_lengths(_read_exact(fd, codec.FRAME_PREFIX))
+    return json.loads(_read_exact(fd, c)), _read_exact(fd, h), _read_exact(fd, b)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class _CappedText(io.TextIOBase):
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        room = _OUTPUT_CAP - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(len(s), room)
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def text(self) -> str:
+        tail = f"\n[... {self.dropped} more characters of output dropped]" if self.dropped else ""
+        return "".join(self.parts) + tail
+
+
+def _category(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return "NOT_ATTEMPTED"
+    if isinstance(exc, MemoryError):
+        return "MEMORY"
+    return "EXCEPTION"
+
+
+def _describe(exc: BaseException, module_file: str | None) -> str:
+    """First line of the exception, with the student's own frames (file:line) only."""
+    if isinstance(exc, SystemExit):
+        head = f"SystemExit({exc.code!r}): the code called sys.exit() or exit()"
+    else:
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        head = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    frames = []
+    for fs in traceback.extract_tb(exc.__traceback__):
+        if module_file and os.path.abspath(fs.filename) == os.path.abspath(module_file):
+            frames.append(f"  line {fs.lineno}, in {fs.name}: {(fs.line or '').strip()}")
+    return "\n".join([head, *frames[-3:]])
+
+
+class Worker:
+    """State of one worker process: the loaded module and resolved fixtures."""
+
+    def __init__(self) -> None:
+        self.module: Any = None
+        self.module_file: str | None = None
+        self.cache: dict[str, Any] = {}
+        self.scratch = Path.cwd()
+
+    def _resolve(self, v: Any) -> Any:
+        if isinstance(v, codec.Ref):
+            if not v.fresh and v.directory in self.cache:
+                return self.cache[v.directory]
+            from hfcourse.sandbox.adapters import load_fixture
+
+            obj = load_fixture(Path(v.directory))
+            if not v.fresh:
+                self.cache[v.directory] = obj
+            return obj
+        if isinstance(v, list):
+            return [self._resolve(x) for x in v]
+        if isinstance(v, tuple):
+            return tuple(self._resolve(x) for x in v)
+        if isinstance(v, dict):
+            return {k: self._resolve(x) for k, x in v.items()}
+        return v
+
+    def load(self, ctl: dict) -> dict:
+        path = ctl["path"]
+        spec = importlib.util.spec_from_file_location(ctl.get("name", "submission"), path)
+        module = importlib.util.module_from_spec(spec)
+        self.module_file = path
+        spec.loader.exec_module(module)
+        self.module = module
+        return {"status": "ok"}
+
+    def call(self, ctl: dict, header: bytes, blob: bytes) -> tuple[dict, bytes, bytes]:
+        if self.module is None:
+            return {"status": "error", "category": "EXCEPTION", "message": "no module loaded"}, b"", b""
+        name = ctl["fn"]
+        fn = getattr(self.module, name, None)
+        if fn is None or not callable(fn):
+            return {"status": "error", "category": "EXCEPTION",
+                    "message": f"the module has no function {name}(): keep the names the exercise gives"}, b"", b""
+        payload = self._resolve(codec.decode(header, blob, scratch=self.scratch))
+        args, kwargs = payload["args"], payload["kwargs"]
+        result = None
+        for _ in range(max(1, int(ctl.get("repeat", 1)))):
+            result = fn(*args, **kwargs)
+        probe = ctl.get("probe")
+        if probe:
+            from hfcourse.sandbox.adapters import PROBES
+
+            result = PROBES[probe](result)
+        if ctl.get("discard"):
+            result = None
+        h, b = codec.encode(_relativize(result, self.scratch))
+        return {"status": "ok"}, h, b
+
+
+def _relativize(v: Any, scratch: Path) -> Any:
+    if isinstance(v, os.PathLike):
+        p = Path(v).resolve()
+        if p == scratch or scratch in p.parents:
+            return codec.ScratchPath(str(p.relative_to(scratch)))
+        raise codec.CodecError("a path outside the scratch directory cannot be returned")
+    if type(v) is list:
+        return [_relativize(x, scratch) for x in v]
+    if type(v) is tuple:
+        return tuple(_relativize(x, scratch) for x in v)
+    if type(v) is dict:
+        return {k: _relativize(x, scratch) for k, x in v.items()}
+    return v
+
+
+def _serve(req: int, resp: int) -> None:
+    state = Worker()
+    real_out, real_err = sys.stdout, sys.stderr
+    while True:
+        try:
+            ctl, header, blob = _read_frame(req)
+        except EOFError:
+            return
+        op = ctl.get("op")
+        if op == "exit":
+            return
+        captured = _CappedText()
+        sys.stdout = sys.stderr = captured
+        h = b = b""
+        try:
+            if op == "load":
+                reply = state.load(ctl)
+            elif op == "call":
+                reply, h, b = state.call(ctl, header, blob)
+            else:
+                reply = {"status": "error", "category": "BAD_OUTPUT", "message": f"unknown op {op!r}"}
+        except codec.CodecError as exc:
+            reply = {"status": "error", "category": exc.category, "message": str(exc)}
+        except BaseException as exc:  # noqa: BLE001 - student code may raise anything, SystemExit included
+            reply = {"status": "error", "category": _category(exc), "message": _describe(exc, state.module_file)}
+        finally:
+            sys.stdout, sys.stderr = real_out, real_err
+        reply["output"] = captured.text()
+        reply["id"] = ctl.get("id")
+        _write_all(resp, codec.pack(reply, h, b))
+
+
+def _preload() -> None:
+    import torch
+
+    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+    import transformers  # noqa: F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    req, resp = int(argv[0]), int(argv[1])
+    if "--no-preload" not in argv:
+        _preload()
+    _write_all(resp, codec.pack({"status": "ready", "pid": os.getpid()}))
+    _serve(req, resp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""State of one grading run, kept in the pytest config stash by the plugin."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hfcourse import bench as _bench
+from hfcourse.expect import GradeFailure
+from hfcourse.manifest import Course, Section
+from hfcourse.results import BenchFigure, TestResult
+from hfcourse.sandbox.client import StudentError, WorkerProcess
+from hfcourse.sandbox.codec import Ref
+from hfcourse.targets import Source, Target, WorkerPool
+
+__all__ = ["Grading", "Fixtures", "Bench", "classify", "sandbox_facts", "versions"]
+
+
+def classify(result: TestResult, exc: BaseException | None) -> None:
+    """Fill category and message of a failed test from what it raised."""
+    if isinstance(exc, StudentError):
+        result.category, result.message = exc.category, exc.message
+        if exc.output:
+            result.output = exc.output[-4000:]
+    elif isinstance(exc, GradeFailure):
+        category = "SLOW" if getattr(exc, "slow", False) else "WRONG_RESULT"
+        result.category, result.message, result.likely, result.likely_zh = category, exc.message, exc.likely, exc.likely_zh
+    elif isinstance(exc, AssertionError):
+        result.category, result.message = "WRONG_RESULT", (str(exc).splitlines() or ["assertion failed"])[0][:500]
+    elif exc is None:
+        result.category, result.message = "GRADER_ERROR", "the test failed without an exception"
+    else:
+        first = (str(exc).splitlines() or [""])[0][:300]
+        result.category = "BAD_OUTPUT"
+        result.message = f"the returned value could not be used: {type(exc).__name__}: {first}"
+
+
+def sandbox_facts() -> dict[str, Any]:
+    return {
+        "level": "L0",
+        "layers": ["worker subprocess (python -I)", "process group killed on timeout", "rlimits (address space, file size, open files, no core)",
+                   "scrubbed environment, offline", "private scratch directory", "data-only results (JSON + safetensors)"],
+        "inactive": {"L1": "namespaces and uid drop are not enabled in this build", "L2": "seccomp and cgroups are not enabled in this build"},
+    }
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for dist in ("hfcourse", "torch", "transformers", "datasets", "tokenizers"):
+        try:
+            out[dist] = md.version(dist)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+class Fixtures:
+    """Built fixtures: references for workers, loaded objects for the grader."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def path(self, name: str) -> Path:
+        from hfcourse import fixtures
+
+        return fixtures.path(name)
+
+    def ref(self, name: str, *, fresh: bool = False) -> Ref:
+        """A reference that the worker resolves to the loaded object (``fresh``: reload every call)."""
+        return Ref(name, str(self.path(name)), fresh)
+
+    def load(self, name: str) -> Any:
+        """The object in the grader process (cached; do not mutate)."""
+        if name not in self._loaded:
+            from hfcourse import fixtures
+
+            self._loaded[name] = fixtures.load(name)
+        return self._loaded[name]
+
+
+class Bench:
+    """``bench.compare("fn", *args, unit=…, items=…, threshold=…)`` inside a grader test."""
+
+    def __init__(self, grading: "Grading", test: str, benchmark: Any, student: Target, reference: Target):
+        self.grading, self.test, self.benchmark = grading, test, benchmark
+        self.student, self.reference = student, reference
+
+    def compare(self, fn: str, *args: Any, unit: str, items: int, threshold: float, rounds: int = 7,
+                kwargs: dict | None = None, likely: Any = None) -> BenchFigure:
+        def run(target: Target):
+            return lambda: target.call(fn, *args, kwargs=kwargs, discard=True)
+
+        _, figure = _bench.compare(run(self.student), run(self.reference), benchmark=self.benchmark, rounds=rounds,
+                                   threshold=threshold, section=self.student.section.id, test=self.test,
+                                   unit=unit, items=items)
+        self.grading.figures.append(figure)
+        if figure.ratio < threshold:
+            exc = GradeFailure(
+                f"{fn}: {figure.student:.1f} {unit} against the reference's {figure.reference:.1f} "
+                f"(ratio {figure.ratio:.2f}, needs at least {threshold:.2f})",
+                *(likely if isinstance(likely, tuple) else (likely or "", "")),
+            )
+            exc.slow = True
+            raise exc
+        return figure
+
+
+@dataclass
+class Grading:
+    course: Course
+    target: str
+    seed: int
+    report: str | None = None
+    started: float = field(default_factory=time.time)
+    items: dict[str, tuple[Section, dict]] = field(default_factory=dict)
+    results: dict[str, TestResult] = field(default_factory=dict)
+    figures: list[BenchFigure] = field(default_factory=list)
+    fixtures: Fixtures = field(default_factory=Fixtures)
+    _source: Source | None = None
+    _pool: WorkerPool | None = None
+    _reference: WorkerProcess | None = None
+
+    @property
+    def source(self) -> Source:
+        if self._source is None:
+            self._source = Source(self.course, self.target)
+        return self._source
+
+    @property
+    def pool(self) -> WorkerPool:
+        if self._pool is None:
+            sections = {sec.id for sec, _ in self.items.values()}
+            self._pool = WorkerPool(expected=len(sections) + 1)
+        return self._pool
+
+    def section_of(self, path: Path) -> Section:
+        graders = self.course.root / "graders"
+        section = self.course.by_grader(Path(path).relative_to(graders).as_posix())
+        if section is None:
+            raise LookupError(f"{path} is not a section grader listed in course.toml")
+        return section
+
+    def student_target(self, section: Section) -> Target:
+        worker = self.pool.acquire(f"student-{section.marker}")
+        return Target("student", section, worker, self.source.module(section))
+
+    def reference_target(self, section: Section) -> Target:
+        if self._reference is None:
+            self._reference = self.pool.acquire("reference")
+        return Target("reference", section, self._reference, self.course.root / "solutions" / section.module)
+
+    def release(self, target: Target) -> None:
+        self.pool.release(target.worker)
+
+    def bench_for(self, node: Any, benchmark: Any, student: Target, reference: Target) -> Bench:
+        return Bench(self, node.name, benchmark, student, reference)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self._source is not None:
+            self._source.cleanup()

@@ -1,0 +1,115 @@
+"""Student code runs in a worker process: every failure becomes a category, never a grader crash."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+import time
+
+import pytest
+
+from hfcourse.sandbox.client import StudentError, WorkerProcess
+
+MODULE = textwrap.dedent('''
+    import os, sys
+    def add(a, b): return a + b
+    def boom(): raise ValueError("bad thing")
+    def todo(): raise NotImplementedError("9.9 todo: not implemented yet")
+    def spin():
+        while True: pass
+    def die(): os._exit(3)
+    def leave(): sys.exit(0)
+    def weird(): return object()
+    def talk(): print("hello from student"); return 1
+    def hog(): return bytearray(64 << 30)
+    def write(path): open(os.path.join(path, "f.txt"), "w").write("x"); return path
+    def env(): return dict(os.environ)
+''')
+
+
+@pytest.fixture(scope="module")
+def worker(tmp_path_factory):
+    path = tmp_path_factory.mktemp("student") / "mod.py"
+    path.write_text(MODULE)
+    w = WorkerProcess("test", preload=False)
+    w.load(path, "mod", timeout=30)
+    assert w.load_error is None
+    yield w
+    w.close()
+
+
+def call(worker, fn, *args, timeout=10):
+    return worker.call(fn, args, {}, timeout=timeout).value
+
+
+@pytest.mark.parametrize("fn, category, words", [
+    ("boom", "EXCEPTION", "ValueError: bad thing"),
+    ("todo", "NOT_ATTEMPTED", "not implemented yet"),
+    ("weird", "UNSUPPORTED_TYPE", "builtins.object cannot be returned"),
+    ("leave", "EXCEPTION", "sys.exit"),
+    ("hog", "MEMORY", "MemoryError"),
+    ("missing", "EXCEPTION", "no function missing"),
+])
+def test_failures_have_categories_and_the_worker_lives_on(worker, fn, category, words):
+    with pytest.raises(StudentError) as err:
+        call(worker, fn)
+    assert err.value.category == category and words in err.value.message
+    assert call(worker, "add", 2, 3) == 5
+
+
+def test_exception_message_points_at_the_student_line(worker):
+    with pytest.raises(StudentError) as err:
+        call(worker, "boom")
+    assert "line 4, in boom" in err.value.message
+
+
+def test_timeout_kills_and_the_next_call_restarts(worker):
+    start = time.monotonic()
+    with pytest.raises(StudentError) as err:
+        call(worker, "spin", timeout=1)
+    assert err.value.category == "TIMEOUT"
+    assert time.monotonic() - start < 10
+    assert call(worker, "add", 1, 1) == 2
+
+
+def test_exit_in_the_call_is_a_crash_then_restart(worker):
+    old = worker.proc.pid
+    with pytest.raises(StudentError) as err:
+        call(worker, "die")
+    assert err.value.category == "CRASH" and "code 3" in err.value.message
+    with pytest.raises(ProcessLookupError):
+        os.kill(old, 0)
+    assert call(worker, "add", "a", "b") == "ab"
+
+
+def test_printed_output_is_captured_per_call(worker):
+    reply = worker.call("talk", (), {}, timeout=10)
+    assert reply.value == 1 and reply.output == "hello from student\n"
+
+
+def test_environment_is_scrubbed_and_offline(worker, monkeypatch):
+    env = call(worker, "env")
+    assert env["HF_HUB_OFFLINE"] == "1" and env["HOME"] == str(worker.scratch)
+    assert not any(k.startswith(("HFCOURSE_ROOT", "PYTEST", "VIRTUAL_ENV")) for k in env)
+
+
+def test_paths_round_trip_through_scratch(worker):
+    from hfcourse.sandbox.codec import ScratchPath
+
+    (worker.scratch / "out").mkdir(exist_ok=True)
+    got = call(worker, "write", ScratchPath("out"))
+    assert got == worker.scratch / "out" and (got / "f.txt").read_text() == "x"
+
+
+def test_import_failure_is_reported_for_every_call(tmp_path):
+    path = tmp_path / "bad.py"
+    path.write_text("import sys\nsys.exit(3)\n")
+    w = WorkerProcess("bad", preload=False)
+    try:
+        w.load(path, "bad", timeout=30)
+        for _ in range(2):
+            with pytest.raises(StudentError) as err:
+                w.call("f", (), {}, timeout=5)
+            assert "importing the module failed" in err.value.message and "SystemExit" in err.value.message
+    finally:
+        w.close()
