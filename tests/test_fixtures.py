@@ -97,8 +97,11 @@ def test_import_does_not_pull_in_heavy_libraries() -> None:
 
 
 def test_names_follow_the_recipe_file(course: Path) -> None:
-    with open(course / "fixtures" / "recipes.toml", "rb") as fh:
-        assert fixtures.names() == list(tomllib.load(fh))
+    names = []
+    for path in sorted((course / "fixtures" / "recipes").glob("*.toml")):
+        with open(path, "rb") as fh:
+            names += list(tomllib.load(fh))
+    assert fixtures.names() == names
     assert [n for n in fixtures.names() if n in CHAPTER2] == CHAPTER2
 
 
@@ -111,7 +114,7 @@ def test_key_is_stable_and_follows_recipe_changes(
     assert len(set(before.values())) == len(before)
 
     other = make_course(tmp_path / "course")
-    recipes = other / "fixtures" / "recipes.toml"
+    recipes = other / "fixtures" / "recipes" / "ch2.toml"
     recipes.write_text(recipes.read_text().replace("train = 2000", "train = 1999", 1))
     monkeypatch.setenv("HFCOURSE_ROOT", str(other))
     after = {n: fixtures.key(n) for n in CHAPTER2}
@@ -186,7 +189,9 @@ def test_path_without_build_tells_how_to_build(course: Path) -> None:
 
 def test_failed_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_course(tmp_path / "course")
-    recipes = root / "fixtures" / "recipes.toml"
+    for extra in (root / "fixtures" / "recipes").glob("*.toml"):
+        extra.unlink()
+    recipes = root / "fixtures" / "recipes" / "broken.toml"
     recipes.write_text('[broken]\nkind = "sentiment_dataset"\nseed = 1\n')
     cache = tmp_path / "cache"
     use(monkeypatch, root, cache)
