@@ -54,7 +54,7 @@ def test_every_ready_section_has_three_mutants():
     assert all(n >= 3 for n in counts.values()), counts
 
 
-@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.id)
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: f"ch{m.section.split('.')[0]}-{m.id}")
 def test_mutant_is_caught(mutant, tmp_path):
     sub = mutants.write_submission(mutant, COURSE, tmp_path / "submission")
     proc, report = run_grade("--target", str(sub), "--sections", mutant.section)

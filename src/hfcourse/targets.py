@@ -11,7 +11,7 @@ from typing import Any
 
 from hfcourse.manifest import Course, Section
 from hfcourse.sandbox.client import StudentError, WorkerProcess
-from hfcourse.sandbox.codec import ScratchPath
+from hfcourse.sandbox.codec import ScratchPath, Service
 from hfcourse.sandbox.limits import Limits
 
 __all__ = ["Source", "Target", "WorkerPool", "IngestError"]
@@ -73,20 +73,26 @@ class Source:
 class WorkerPool:
     """Hands out started workers and keeps one spare booting, so imports overlap with grading."""
 
-    def __init__(self, limits: Limits = Limits(), expected: int = 0):
+    def __init__(self, limits: Limits = Limits(), expected: int = 0, *, jail: bool = False,
+                 readable: tuple[str, ...] = ()):
         self.limits = limits
+        self.jail = jail
+        self.readable = readable
         self.expected = expected
         """How many more workers will be asked for; a spare boots only while some are."""
         self._spare: WorkerProcess | None = None
         self._live: list[WorkerProcess] = []
 
     def acquire(self, label: str) -> WorkerProcess:
-        worker = self._spare or WorkerProcess(label, limits=self.limits)
+        worker = self._spare or self._new(label)
         self.expected = max(0, self.expected - 1)
-        self._spare = WorkerProcess("spare", limits=self.limits) if self.expected > 0 else None
+        self._spare = self._new("spare") if self.expected > 0 else None
         worker.label = label
         self._live.append(worker)
         return worker
+
+    def _new(self, label: str) -> WorkerProcess:
+        return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable)
 
     def release(self, worker: WorkerProcess) -> None:
         worker.close()
@@ -141,7 +147,14 @@ class Target:
         (self.worker.scratch / name).parent.mkdir(parents=True, exist_ok=True)
         return ScratchPath(name)
 
-    def local(self, path: ScratchPath | Path) -> Path:
+    def service(self, name: str, state: str | None = None, **options: Any) -> Service:
+        """A stand-in server started inside this worker (``hfcourse.services.<name>.start``);
+        the function under test receives its URL, the grader reads ``local(service.state)``."""
+        state = state or f"service-{name}"
+        (self.worker.scratch / state).mkdir(parents=True, exist_ok=True)
+        return Service(name, state, tuple(sorted(options.items())))
+
+    def local(self, path: ScratchPath | Service | Path) -> Path:
         """Where the grader reads a scratch path."""
-        rel = path.relative if isinstance(path, ScratchPath) else path
+        rel = path.relative if isinstance(path, ScratchPath) else path.state if isinstance(path, Service) else path
         return self.worker.scratch / rel

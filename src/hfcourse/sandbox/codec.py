@@ -10,6 +10,7 @@ checks sizes first, and refuses anything else.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import math
 import struct
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Ref", "ScratchPath", "CodecError", "encode", "decode", "pack", "unpack_lengths", "Limits"]
+__all__ = ["Ref", "Service", "ScratchPath", "CodecError", "encode", "decode", "pack", "unpack_lengths", "Limits"]
 
 _MAX_DEPTH = 64
 _MAX_INT_DIGITS = 100
@@ -50,6 +51,17 @@ class Ref:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A local stand-in server (``hfcourse.services.<name>``) that trusted code starts inside
+    the worker; the student's function receives its base URL. ``state`` is a scratch path
+    where the service keeps what it serves and records."""
+
+    name: str
+    state: str
+    options: tuple = ()
+
+
+@dataclass(frozen=True)
 class ScratchPath:
     """A path relative to the worker's scratch directory."""
 
@@ -69,7 +81,7 @@ class _Encoder:
         if type(t) is not torch.Tensor:
             t = t.as_subclass(torch.Tensor)
         t = t.detach().cpu().contiguous().clone()
-        if t.is_complex() or t.dtype not in _TORCH_DTYPES:
+        if t.is_complex() or t.dtype not in _torch_dtypes():
             raise CodecError(f"tensor dtype {t.dtype} cannot be returned")
         name = f"t{len(self.tensors)}"
         self.tensors[name] = t
@@ -102,6 +114,8 @@ class _Encoder:
             return {"$ref": {"fixture": v.fixture, "directory": v.directory, "fresh": v.fresh}}
         if isinstance(v, ScratchPath):
             return {"$path": v.relative}
+        if isinstance(v, Service):
+            return {"$service": {"name": v.name, "state": v.state, "options": self.enc(dict(v.options), depth + 1)}}
         mod = type(v).__module__.split(".")[0]
         if _is_tensor(v):
             return self._tensor(v, "$tensor")
@@ -139,16 +153,12 @@ def _is_mapping_like(v: Any) -> bool:
     return type(v).__name__ in ("BatchEncoding", "BatchFeature") and hasattr(v, "items")
 
 
-def _torch_dtypes() -> set:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        return set()
-    return {torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.uint8,
-            torch.int16, torch.int32, torch.int64, torch.bool}
+@functools.cache
+def _torch_dtypes() -> frozenset:
+    import torch
 
-
-_TORCH_DTYPES = _torch_dtypes()
+    return frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64, torch.int8, torch.uint8,
+            torch.int16, torch.int32, torch.int64, torch.bool})
 
 
 def encode(value: Any, limits: Limits = Limits()) -> tuple[bytes, bytes]:
@@ -208,6 +218,9 @@ class _Decoder:
             return t.numpy() if tag == "$ndarray" else t
         if tag == "$path" and type(body) is str:
             return _inside(self.scratch, body)
+        if tag == "$service" and type(body) is dict:
+            options = self.dec(body.get("options", {"$dict": {}}), depth + 1)
+            return Service(str(body["name"]), str(body["state"]), tuple(sorted(options.items())))
         if tag == "$ref" and type(body) is dict:
             return Ref(str(body["fixture"]), str(body["directory"]), bool(body.get("fresh", False)))
         raise CodecError(f"unknown tag {tag!r}", "BAD_OUTPUT")

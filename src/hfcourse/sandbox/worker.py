@@ -107,6 +107,13 @@ class Worker:
             if not v.fresh:
                 self.cache[v.directory] = obj
             return obj
+        if isinstance(v, codec.Service):
+            from hfcourse.sandbox.adapters import start_service
+
+            key = f"service:{v.name}:{v.state}"
+            if key not in self.cache:
+                self.cache[key] = start_service(v.name, codec._inside(self.scratch, v.state), dict(v.options))
+            return self.cache[key]
         if isinstance(v, list):
             return [self._resolve(x) for x in v]
         if isinstance(v, tuple):
@@ -139,9 +146,9 @@ class Worker:
             result = fn(*args, **kwargs)
         probe = ctl.get("probe")
         if probe:
-            from hfcourse.sandbox.adapters import PROBES
+            from hfcourse.sandbox.adapters import probe as find_probe
 
-            result = PROBES[probe](result)
+            result = find_probe(probe)(result)
         if ctl.get("discard"):
             result = None
         h, b = codec.encode(_relativize(result, self.scratch))
