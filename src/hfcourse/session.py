@@ -32,19 +32,33 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
         result.category, result.message = "WRONG_RESULT", (str(exc).splitlines() or ["assertion failed"])[0][:500]
     elif exc is None:
         result.category, result.message = "GRADER_ERROR", "the test failed without an exception"
+    elif _raised_by_harness(exc):
+        first = (str(exc).splitlines() or [""])[0][:300]
+        result.category, result.message = "GRADER_ERROR", f"{type(exc).__name__}: {first}"
     else:
         first = (str(exc).splitlines() or [""])[0][:300]
         result.category = "BAD_OUTPUT"
         result.message = f"the returned value could not be used: {type(exc).__name__}: {first}"
 
 
+def _raised_by_harness(exc: BaseException) -> bool:
+    """An error of the grading machinery itself, not of a value the student returned."""
+    if isinstance(exc, (OSError, ImportError)):
+        return True
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    here = Path(__file__).resolve().parent
+    inner = Path(tb.tb_frame.f_code.co_filename).resolve()
+    return here in inner.parents and inner.name != "expect.py"
+
+
 def sandbox_facts() -> dict[str, Any]:
-    return {
-        "level": "L0",
-        "layers": ["worker subprocess (python -I)", "process group killed on timeout", "rlimits (address space, file size, open files, no core)",
-                   "scrubbed environment, offline", "private scratch directory", "data-only results (JSON + safetensors)"],
-        "inactive": {"L1": "namespaces and uid drop are not enabled in this build", "L2": "seccomp and cgroups are not enabled in this build"},
-    }
+    from hfcourse.sandbox.levels import plan
+
+    return plan().facts()
 
 
 def versions() -> dict[str, str]:
@@ -134,8 +148,10 @@ class Grading:
     @property
     def pool(self) -> WorkerPool:
         if self._pool is None:
+            from hfcourse.sandbox.levels import plan
+
             sections = {sec.id for sec, _ in self.items.values()}
-            self._pool = WorkerPool(expected=len(sections) + 1)
+            self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),))
         return self._pool
 
     def section_of(self, path: Path) -> Section:
@@ -151,7 +167,7 @@ class Grading:
 
     def reference_target(self, section: Section) -> Target:
         if self._reference is None:
-            self._reference = self.pool.acquire("reference")
+            self._reference = WorkerProcess("reference")
         return Target("reference", section, self._reference, self.course.root / "solutions" / section.module)
 
     def release(self, target: Target) -> None:
@@ -161,6 +177,8 @@ class Grading:
         return Bench(self, node.name, benchmark, student, reference)
 
     def close(self) -> None:
+        if self._reference is not None:
+            self._reference.close()
         if self._pool is not None:
             self._pool.close()
         if self._source is not None:

@@ -62,10 +62,15 @@ def _drain(stream, log: _Log) -> None:
 class WorkerProcess:
     """One worker subprocess; started at construction, replaced after a fatal error."""
 
-    def __init__(self, label: str, *, limits: Limits = Limits(), preload: bool = True):
+    def __init__(self, label: str, *, limits: Limits = Limits(), preload: bool = True,
+                 jail: bool = False, readable: tuple[str, ...] = ()):
         self.label = label
         self.limits = limits
         self.preload = preload
+        self.jail = jail
+        """Run in the level-1 jail (namespaces, allow-listed filesystem, sandbox uid)."""
+        self.readable = readable
+        """Extra paths the jailed worker may read (the graded module's directory)."""
         self.scratch = Path(tempfile.mkdtemp(prefix=f"hfcourse-{label}-"))
         self.proc: subprocess.Popen | None = None
         self.module: tuple[str, str] | None = None
@@ -82,6 +87,8 @@ class WorkerProcess:
         argv = [sys.executable, "-I", "-m", "hfcourse.sandbox.worker", str(req_r), str(resp_w)]
         if not self.preload:
             argv.append("--no-preload")
+        if self.jail:
+            argv = self._jailed(argv)
         self.proc = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
@@ -100,6 +107,27 @@ class WorkerProcess:
         self._drainer = threading.Thread(target=_drain, args=(self.proc.stdout, self.log), daemon=True)
         self._drainer.start()
         self._ready = False
+
+    def _jailed(self, argv: list[str]) -> list[str]:
+        import hfcourse
+        from hfcourse.sandbox.levels import sandbox_uid
+
+        uid = sandbox_uid()
+        for dirpath, _, files in os.walk(self.scratch):
+            os.chown(dirpath, uid, uid)
+            for f in files:
+                os.chown(os.path.join(dirpath, f), uid, uid)
+        cache = cache_dir() / "fixtures"
+        cache.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "uid": uid,
+            "cwd": str(self.scratch),
+            "read": [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                     str(Path(hfcourse.__file__).resolve().parents[1]), str(cache), *self.readable],
+            "write": [str(self.scratch)],
+        }
+        unshare = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
+        return [*unshare, sys.executable, "-I", "-m", "hfcourse.sandbox.jail", json.dumps(spec), "--", *argv]
 
     def _await_ready(self) -> None:
         if self._ready:

@@ -1,0 +1,114 @@
+"""Level-1 isolation: run as root inside fresh mount/net/pid/ipc/uts namespaces (made by
+``unshare``), build an allow-listed filesystem, drop to an unprivileged uid, exec the worker.
+
+    unshare --mount --net --pid --ipc --uts --fork --kill-child --mount-proc \
+        python -I -m hfcourse.sandbox.jail SPEC_JSON -- WORKER_ARGV...
+
+The new root is a small tmpfs holding read-only binds of the system directories, the Python
+installation, the hfcourse package, the fixture cache and the graded module's directory, a
+private /tmp and /dev/shm of bounded size, and the worker's scratch directory (writable).
+Everything else (the course's graders and solutions, its git history, other submissions,
+root's home) is simply not there. Then ``chroot``, clear groups, set the uid, set
+no_new_privs, and exec.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import sys
+from pathlib import Path
+
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+PR_SET_NO_NEW_PRIVS = 38
+SYSTEM = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    if _libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                   data.encode() if data else None) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount {source} on {target}: {os.strerror(err)}")
+
+
+def _bind(source: str, target: Path, *, writable: bool = False, device: bool = False) -> None:
+    src = Path(source)
+    if src.is_symlink():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_symlink():
+            target.symlink_to(os.readlink(src))
+        return
+    if src.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.touch(exist_ok=True)
+    _mount(str(src), str(target), None, MS_BIND | MS_REC)
+    flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
+    _mount("none", str(target), None, flags)
+
+
+def _minimal(paths: list[str]) -> list[str]:
+    """Drop paths that lie inside another path of the list."""
+    out: list[str] = []
+    for p in sorted({str(Path(p)) for p in paths if p and os.path.lexists(p)}, key=len):
+        if not any(p == q or p.startswith(q.rstrip("/") + "/") for q in out):
+            out.append(p)
+    return out
+
+
+def build_root(spec: dict) -> Path:
+    """Assemble the new root under a tmpfs; returns its path (not yet entered)."""
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    new = Path(spec.get("mountpoint", "/mnt"))
+    _mount("tmpfs", str(new), "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    for path in SYSTEM:
+        if os.path.lexists(path):
+            _bind(path, new / path.lstrip("/"))
+    (new / "tmp").mkdir()
+    _mount("tmpfs", str(new / "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec.get('tmp_size', '64m')},mode=1777")
+    dev = new / "dev"
+    dev.mkdir()
+    _mount("tmpfs", str(dev), "tmpfs", MS_NOSUID, "size=1m,mode=0755")
+    for node in ("null", "zero", "full", "random", "urandom", "tty"):
+        if os.path.exists(f"/dev/{node}"):
+            _bind(f"/dev/{node}", dev / node, writable=True, device=True)
+    (dev / "shm").mkdir()
+    _mount("tmpfs", str(dev / "shm"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec.get('shm_size', '64m')},mode=1777")
+    (new / "proc").mkdir()
+    _mount("proc", str(new / "proc"), "proc", MS_NOSUID | MS_NODEV)
+    for path in _minimal(spec.get("read", [])):
+        if not any(path == s or path.startswith(s + "/") for s in SYSTEM):
+            _bind(path, new / path.lstrip("/"))
+    for path in spec.get("write", []):
+        _bind(path, new / path.lstrip("/"), writable=True)
+    return new
+
+
+def drop_privileges(uid: int, nproc: int) -> None:
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
+def main(argv: list[str]) -> None:
+    spec = json.loads(argv[0])
+    if argv[1] != "--":
+        raise SystemExit("usage: jail SPEC -- ARGV")
+    worker = argv[2:]
+    new = build_root(spec)
+    os.chroot(new)
+    os.chdir(spec["cwd"])
+    drop_privileges(int(spec["uid"]), int(spec.get("nproc", 256)))
+    os.execv(worker[0], worker)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
