@@ -12,3 +12,6 @@ def course():
     from hfcourse import manifest
 
     return manifest.load(ROOT / "course.toml")
+
+
+collect_ignore_glob = ["adversarial/course/*", "adversarial/submissions/*"]

@@ -31,7 +31,7 @@ MODULE = textwrap.dedent('''
 def worker(tmp_path_factory):
     path = tmp_path_factory.mktemp("student") / "mod.py"
     path.write_text(MODULE)
-    w = WorkerProcess("test", preload=False)
+    w = WorkerProcess("test", preload=())
     w.load(path, "mod", timeout=30)
     assert w.load_error is None
     yield w
@@ -104,7 +104,7 @@ def test_paths_round_trip_through_scratch(worker):
 def test_import_failure_is_reported_for_every_call(tmp_path):
     path = tmp_path / "bad.py"
     path.write_text("import sys\nsys.exit(3)\n")
-    w = WorkerProcess("bad", preload=False)
+    w = WorkerProcess("bad", preload=())
     try:
         w.load(path, "bad", timeout=30)
         for _ in range(2):

@@ -13,11 +13,13 @@ Likely = "str | tuple[str, str] | None"
 class GradeFailure(AssertionError):
     """A wrong result, with a student-facing explanation in English and Chinese."""
 
-    def __init__(self, message: str, likely: str = "", likely_zh: str = ""):
+    def __init__(self, message: str, likely: str = "", likely_zh: str = "", public: str = ""):
         super().__init__(message)
         self.message = message
         self.likely = likely
         self.likely_zh = likely_zh
+        self.public = public or message
+        """The message without expected values, for hidden tests."""
 
 
 def _split(likely: Any) -> tuple[str, str]:
@@ -33,11 +35,12 @@ def _short(v: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 5] + " …" + text[-4:]
 
 
-def fail(message: str, likely: Any = None) -> None:
-    raise GradeFailure(message, *_split(likely))
+def fail(message: str, likely: Any = None, public: str = "") -> None:
+    raise GradeFailure(message, *_split(likely), public=public)
 
 
 def true(condition: bool, message: str, likely: Any = None) -> None:
+    """``message`` must not contain expected values: hidden tests show it as it is."""
     if not condition:
         fail(message, likely)
 
@@ -59,15 +62,19 @@ def equal(got: Any, want: Any, what: str, likely: Any = None) -> None:
         i = _first_difference(got, want)
         if len(got) != len(want):
             fail(f"{what}: expected length {len(want)}, got {len(got)}; first difference at position {i}: "
-                 f"expected {_short(want[i:i + 3])}, got {_short(got[i:i + 3])}", likely)
-        fail(f"{what}: first difference at position {i}: expected {_short(want[i])}, got {_short(got[i])}", likely)
+                 f"expected {_short(want[i:i + 3])}, got {_short(got[i:i + 3])}", likely,
+                 public=f"{what}: wrong length ({len(got)}); first difference at position {i}")
+        fail(f"{what}: first difference at position {i}: expected {_short(want[i])}, got {_short(got[i])}", likely,
+             public=f"{what}: first difference at position {i}")
     if isinstance(want, dict):
         missing, extra = sorted(set(want) - set(got)), sorted(set(got) - set(want))
         if missing or extra:
-            fail(f"{what}: keys differ (missing {missing}, unexpected {extra})", likely)
+            fail(f"{what}: keys differ (missing {missing}, unexpected {extra})", likely,
+                 public=f"{what}: keys differ ({len(missing)} missing, unexpected {extra})")
         key = next(k for k in want if got[k] != want[k])
-        fail(f"{what}[{key!r}]: expected {_short(want[key])}, got {_short(got[key])}", likely)
-    fail(f"{what}: expected {_short(want)}, got {_short(got)}", likely)
+        fail(f"{what}[{key!r}]: expected {_short(want[key])}, got {_short(got[key])}", likely,
+             public=f"{what}[{key!r}]: wrong value")
+    fail(f"{what}: expected {_short(want)}, got {_short(got)}", likely, public=f"{what}: wrong value")
 
 
 def tensor(got: Any, what: str, *, shape: tuple | None = None, dtype: Any = None, likely: Any = None):
@@ -101,7 +108,8 @@ def close(got: Any, want: Any, what: str, *, atol: float = 1e-5, rtol: float = 1
         idx = tuple(int(i) for i in bad.nonzero()[0])
         diff = (g - w).abs().max().item()
         fail(f"{what}: {int(bad.sum())} of {bad.numel()} values differ (max abs diff {diff:.3g}); "
-             f"first at index {idx}: expected {w[idx].item():.6g}, got {g[idx].item():.6g}", likely)
+             f"first at index {idx}: expected {w[idx].item():.6g}, got {g[idx].item():.6g}", likely,
+             public=f"{what}: {int(bad.sum())} of {bad.numel()} values differ; first at index {idx}")
 
 
 def differs(a: Any, b: Any, what: str, *, atol: float = 1e-4, likely: Any = None) -> None:
@@ -110,3 +118,4 @@ def differs(a: Any, b: Any, what: str, *, atol: float = 1e-4, likely: Any = None
 
     if torch.allclose(torch.as_tensor(a).double(), torch.as_tensor(b).double(), atol=atol):
         fail(f"{what}: expected them to differ, but they are equal within {atol}", likely)
+

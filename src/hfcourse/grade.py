@@ -5,6 +5,7 @@ The grader process never imports student code: the plugin starts workers for it.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,9 +24,9 @@ def resolve_target(target: str) -> str:
     if target in ("solutions", "exercises"):
         return target
     path = Path(target).expanduser().resolve()
-    if not path.is_dir():
-        raise GradeError(f"--target {target}: no such directory. Use solutions, exercises, or a directory "
-                         "laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
+    if not (path.is_dir() or (path.is_file() and path.suffix == ".zip")):
+        raise GradeError(f"--target {target}: no such directory or .zip file. Use solutions, exercises, or a "
+                         "submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
     return str(path)
 
 
@@ -43,24 +44,27 @@ def grade(*, target: str = "solutions", sections: list[str] | None = None, seed:
     missing = [str(p.relative_to(course.root)) for p in paths if not p.is_file()]
     if missing:
         raise GradeError(f"grader modules missing: {', '.join(missing)} (is the section really ready in course.toml?)")
-    fd, report = tempfile.mkstemp(prefix="hfcourse-run-", suffix=".json")
-    os.close(fd)
-    os.unlink(report)
+    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-run-"))
+    report = str(scratch / "report.json")
     args = [
         *map(str, paths), "--target", resolve_target(target), "--report", report,
-        "-c", str(course.root / "pyproject.toml"), "--rootdir", str(course.root),
-        "--noconftest", "-p", "no:cacheprovider", "--tb=no", "-o", "addopts=",
-        "--strict-markers", "--benchmark-quiet", "--benchmark-disable-gc",
+        "-c", str(Path(__file__).with_name("grading.ini")), "--rootdir", str(course.root),
+        "--tb=no", "--benchmark-quiet", "--benchmark-disable-gc", f"--benchmark-storage=file://{scratch / 'benchmarks'}",
         "-W", "ignore::pytest.PytestAssertRewriteWarning",
         "-q" if not verbose else "-v", *pytest_args,
     ]
     if seed is not None:
         args += ["--seed", str(seed)]
-    code = pytest.main(args)
+    saved = os.environ.pop("PYTEST_ADDOPTS", None)
+    try:
+        code = pytest.main(args)
+    finally:
+        if saved is not None:
+            os.environ["PYTEST_ADDOPTS"] = saved
     try:
         text = Path(report).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise GradeError(f"pytest stopped (exit code {int(code)}) before grading anything; its output above says why") from None
     finally:
-        Path(report).unlink(missing_ok=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     return RunResult.from_json(text)

@@ -84,6 +84,8 @@ class Course:
     url: str
     sections: tuple[Section, ...]
     root: Path = field(default=Path("."))
+    preload: tuple[str, ...] = ("torch", "transformers")
+    """Modules every worker imports before student code (shared start-up cost)."""
 
     def section(self, sid: str) -> Section:
         for s in self.sections:
@@ -182,4 +184,5 @@ def load(path: Path | None = None) -> Course:
         url=meta.get("url", ""),
         sections=sections,
         root=path.parent,
+        preload=tuple(meta.get("preload", ("torch", "transformers"))),
     )

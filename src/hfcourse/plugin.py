@@ -117,7 +117,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         rep.longrepr = f"[{result.category}] {result.message}"
     student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
     if student is not None and getattr(student, "outputs", None):
-        result.output = "".join(student.outputs)[-4000:]
+        from hfcourse.results import sanitize
+
+        result.output = sanitize("".join(student.outputs)[-8000:])
         student.outputs.clear()
     grading.results[item.nodeid] = result
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TestResult", "BenchFigure", "RunResult", "CATEGORIES", "write_atomic"]
+__all__ = ["TestResult", "BenchFigure", "RunResult", "CATEGORIES", "write_atomic", "sanitize"]
+
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+
+
+def sanitize(text: str, limit: int = 4000) -> str:
+    """Printable text only (no ANSI escapes or control characters), at most ``limit`` characters."""
+    text = _CONTROL.sub("", text)
+    return text if len(text) <= limit else text[: limit - 40] + f"\n[... {len(text) - limit + 40} characters cut]"
 
 CATEGORIES = {
     "NOT_ATTEMPTED": ("the function still raises NotImplementedError", "函数仍然抛出 NotImplementedError，尚未实现"),
@@ -22,6 +31,7 @@ CATEGORIES = {
     "UNSUPPORTED_TYPE": ("the function returned a type that cannot be graded", "返回了无法评分的类型"),
     "RESULT_TOO_BIG": ("the returned value is over the size limit", "返回值超出大小限制"),
     "SLOW": ("correct, but slower than the throughput threshold", "结果正确，但吞吐量低于阈值"),
+    "REJECTED": ("the submitted file was refused (a symlink, too large, or an unsafe archive entry)", "提交的文件被拒绝（符号链接、过大或不安全的压缩包条目）"),
     "GRADER_ERROR": ("the grader itself failed: tell your instructor", "评分程序自身出错，请告知老师"),
 }
 

@@ -11,7 +11,7 @@ from typing import Any
 from hfcourse import bench as _bench
 from hfcourse.expect import GradeFailure
 from hfcourse.manifest import Course, Section
-from hfcourse.results import BenchFigure, TestResult
+from hfcourse.results import BenchFigure, TestResult, sanitize
 from hfcourse.sandbox.client import StudentError, WorkerProcess
 from hfcourse.sandbox.codec import Ref
 from hfcourse.targets import Source, Target, WorkerPool
@@ -20,25 +20,30 @@ __all__ = ["Grading", "Fixtures", "Bench", "classify", "sandbox_facts", "version
 
 
 def classify(result: TestResult, exc: BaseException | None) -> None:
-    """Fill category and message of a failed test from what it raised."""
+    """Fill category and message of a failed test from what it raised. Hidden tests keep
+    no expected values in their message (it reaches reports and logs)."""
+    hidden = result.visibility == "hidden"
     if isinstance(exc, StudentError):
         result.category, result.message = exc.category, exc.message
         if exc.output:
-            result.output = exc.output[-4000:]
+            result.output = exc.output
     elif isinstance(exc, GradeFailure):
-        category = "SLOW" if getattr(exc, "slow", False) else "WRONG_RESULT"
-        result.category, result.message, result.likely, result.likely_zh = category, exc.message, exc.likely, exc.likely_zh
+        result.category = "SLOW" if getattr(exc, "slow", False) else "WRONG_RESULT"
+        result.message = exc.public if hidden else exc.message
+        result.likely, result.likely_zh = exc.likely, exc.likely_zh
     elif isinstance(exc, AssertionError):
-        result.category, result.message = "WRONG_RESULT", (str(exc).splitlines() or ["assertion failed"])[0][:500]
+        result.category = "WRONG_RESULT"
+        result.message = "assertion failed" if hidden else (str(exc).splitlines() or ["assertion failed"])[0][:500]
     elif exc is None:
         result.category, result.message = "GRADER_ERROR", "the test failed without an exception"
-    elif _raised_by_harness(exc):
-        first = (str(exc).splitlines() or [""])[0][:300]
-        result.category, result.message = "GRADER_ERROR", f"{type(exc).__name__}: {first}"
     else:
-        first = (str(exc).splitlines() or [""])[0][:300]
-        result.category = "BAD_OUTPUT"
-        result.message = f"the returned value could not be used: {type(exc).__name__}: {first}"
+        first = "" if hidden else ": " + (str(exc).splitlines() or [""])[0][:300]
+        if _raised_by_harness(exc):
+            result.category, result.message = "GRADER_ERROR", f"{type(exc).__name__}{first}"
+        else:
+            result.category = "BAD_OUTPUT"
+            result.message = f"the returned value could not be used: {type(exc).__name__}{first}"
+    result.message, result.output = sanitize(result.message), sanitize(result.output)
 
 
 def _raised_by_harness(exc: BaseException) -> bool:
@@ -151,7 +156,8 @@ class Grading:
             from hfcourse.sandbox.levels import plan
 
             sections = {sec.id for sec, _ in self.items.values()}
-            self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),))
+            self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),),
+                                    preload=self.course.preload)
         return self._pool
 
     def section_of(self, path: Path) -> Section:
@@ -167,7 +173,7 @@ class Grading:
 
     def reference_target(self, section: Section) -> Target:
         if self._reference is None:
-            self._reference = WorkerProcess("reference")
+            self._reference = WorkerProcess("reference", preload=self.course.preload)
         return Target("reference", section, self._reference, self.course.root / "solutions" / section.module)
 
     def release(self, target: Target) -> None:

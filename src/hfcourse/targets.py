@@ -3,10 +3,12 @@ grader tests call it through. Student code only ever runs in worker processes.""
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 import tempfile
-from pathlib import Path
+import zipfile
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hfcourse.manifest import Course, Section
@@ -17,6 +19,7 @@ from hfcourse.sandbox.limits import Limits
 __all__ = ["Source", "Target", "WorkerPool", "IngestError"]
 
 MAX_MODULE_BYTES = 1 << 20
+MAX_ARCHIVE_ENTRIES = 10_000
 
 
 class IngestError(ValueError):
@@ -24,42 +27,89 @@ class IngestError(ValueError):
 
 
 class Source:
-    """Where the graded modules come from; submissions are copied into a private dir."""
+    """Where the graded modules come from. A submission (directory or .zip) is copied into a
+    private directory: expected module files only, regular files only, within size limits."""
 
     def __init__(self, course: Course, target: str):
         self.course = course
         self.target = target
         self.problems: dict[str, str] = {}
+        self.refused: str | None = None
+        """Why the whole submission was refused (every section then scores 0 as REJECTED)."""
         self._staged: Path | None = None
         if target in ("solutions", "exercises"):
             self.base = course.root / target
         else:
-            self.base = self._stage(Path(target))
+            try:
+                self.base = self._stage(Path(target))
+            except (IngestError, zipfile.BadZipFile, OSError) as exc:
+                self.refused = str(exc)
+                self.base = self._staged or Path(tempfile.mkdtemp(prefix="hfcourse-submission-"))
 
     def _stage(self, submitted: Path) -> Path:
-        if not submitted.is_dir():
-            raise IngestError(f"--target {submitted}: not a directory. Give solutions, exercises, "
-                              "or a directory laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
         self._staged = Path(tempfile.mkdtemp(prefix="hfcourse-submission-"))
+        os.chmod(self._staged, 0o755)
+        if submitted.is_file() and zipfile.is_zipfile(submitted):
+            self._stage_zip(submitted)
+        elif submitted.is_dir():
+            self._stage_dir(submitted)
+        else:
+            raise IngestError(f"--target {submitted}: not a directory or a .zip file. Give solutions, exercises, "
+                              "or a submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
+        return self._staged
+
+    def _stage_dir(self, submitted: Path) -> None:
         for sec in self.course.sections:
             src = submitted / sec.module
             if not src.exists() and not src.is_symlink():
                 continue
             info = src.lstat()
-            if not stat.S_ISREG(info.st_mode):
+            inside = os.path.realpath(src) == os.path.join(os.path.realpath(submitted), sec.module)
+            if not stat.S_ISREG(info.st_mode) or not inside:
                 self.problems[sec.id] = f"{sec.module} is not a regular file (a symlink or a device): submit the file itself"
             elif info.st_size > MAX_MODULE_BYTES:
                 self.problems[sec.id] = f"{sec.module} is {info.st_size} bytes, over the {MAX_MODULE_BYTES} byte limit"
             else:
-                dst = self._staged / sec.module
-                dst.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dst, follow_symlinks=False)
-        return self._staged
+                self._write(sec.module, src.read_bytes())
+
+    def _stage_zip(self, submitted: Path) -> None:
+        wanted = {s.module: s for s in self.course.sections}
+        with zipfile.ZipFile(submitted) as archive:
+            entries = archive.infolist()
+            if len(entries) > MAX_ARCHIVE_ENTRIES:
+                raise IngestError(f"{submitted.name} has {len(entries)} entries, over the limit of {MAX_ARCHIVE_ENTRIES}")
+            prefix = _common_prefix([e.filename for e in entries if not e.is_dir()], wanted)
+            for entry in entries:
+                name = entry.filename[len(prefix):] if entry.filename.startswith(prefix) else entry.filename
+                sec = wanted.get(name)
+                if sec is None:
+                    continue
+                kind = (entry.external_attr >> 16) & 0o170000
+                if kind not in (0, stat.S_IFREG) or ".." in PurePosixPath(entry.filename).parts or entry.filename.startswith("/"):
+                    self.problems[sec.id] = f"{entry.filename}: not a regular file entry (a symlink or an unsafe path)"
+                elif entry.file_size > MAX_MODULE_BYTES:
+                    self.problems[sec.id] = f"{entry.filename} is {entry.file_size} bytes, over the {MAX_MODULE_BYTES} byte limit"
+                else:
+                    with archive.open(entry) as fh:
+                        data = fh.read(MAX_MODULE_BYTES + 1)
+                    if len(data) > MAX_MODULE_BYTES:
+                        self.problems[sec.id] = f"{entry.filename} unpacks to more than {MAX_MODULE_BYTES} bytes"
+                    else:
+                        self._write(name, data)
+
+    def _write(self, module: str, data: bytes) -> None:
+        dst = self._staged / module
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        os.chmod(dst.parent, 0o755)
+        dst.write_bytes(data)
+        os.chmod(dst, 0o644)
 
     def module(self, section: Section) -> Path | StudentError:
         """The module file to load for ``section``, or why there is none."""
+        if self.refused is not None:
+            return StudentError("REJECTED", f"the submission was refused: {self.refused}")
         if section.id in self.problems:
-            return StudentError("BAD_OUTPUT", self.problems[section.id])
+            return StudentError("REJECTED", self.problems[section.id])
         path = self.base / section.module
         if not path.is_file():
             return StudentError("NOT_ATTEMPTED", f"{section.module} is missing from the {self.target} directory")
@@ -70,12 +120,22 @@ class Source:
             shutil.rmtree(self._staged, ignore_errors=True)
 
 
+def _common_prefix(names: list[str], wanted: dict) -> str:
+    """An archive's top folder (``exercises/`` or ``submission/``) when its files sit under one."""
+    for name in names:
+        for module in wanted:
+            if name.endswith("/" + module):
+                return name[: -len(module)]
+    return ""
+
+
 class WorkerPool:
     """Hands out started workers and keeps one spare booting, so imports overlap with grading."""
 
     def __init__(self, limits: Limits = Limits(), expected: int = 0, *, jail: bool = False,
-                 readable: tuple[str, ...] = ()):
+                 readable: tuple[str, ...] = (), preload: tuple[str, ...] = ("torch", "transformers")):
         self.limits = limits
+        self.preload = preload
         self.jail = jail
         self.readable = readable
         self.expected = expected
@@ -92,7 +152,7 @@ class WorkerPool:
         return worker
 
     def _new(self, label: str) -> WorkerProcess:
-        return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable)
+        return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable, preload=self.preload)
 
     def release(self, worker: WorkerProcess) -> None:
         worker.close()

@@ -62,7 +62,7 @@ def _drain(stream, log: _Log) -> None:
 class WorkerProcess:
     """One worker subprocess; started at construction, replaced after a fatal error."""
 
-    def __init__(self, label: str, *, limits: Limits = Limits(), preload: bool = True,
+    def __init__(self, label: str, *, limits: Limits = Limits(), preload: tuple[str, ...] = ("torch", "transformers"),
                  jail: bool = False, readable: tuple[str, ...] = ()):
         self.label = label
         self.limits = limits
@@ -85,8 +85,7 @@ class WorkerProcess:
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         argv = [sys.executable, "-I", "-m", "hfcourse.sandbox.worker", str(req_r), str(resp_w)]
-        if not self.preload:
-            argv.append("--no-preload")
+        argv.append("--preload=" + ",".join(self.preload))
         if self.jail:
             argv = self._jailed(argv)
         self.proc = subprocess.Popen(

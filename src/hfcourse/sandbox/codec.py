@@ -23,6 +23,7 @@ __all__ = ["Ref", "Service", "ScratchPath", "CodecError", "encode", "decode", "p
 
 _MAX_DEPTH = 64
 _MAX_INT_DIGITS = 100
+_MAX_INT_BITS = 332
 _FRAME = struct.Struct(">QQQ")
 
 
@@ -74,12 +75,16 @@ class _Encoder:
         self.tensors: dict[str, Any] = {}
         self.items = 0
         self.text_bytes = 0
+        self.tensor_bytes = 0
 
     def _tensor(self, t: Any, kind: str) -> dict:
         import torch
 
         if type(t) is not torch.Tensor:
             t = t.as_subclass(torch.Tensor)
+        self.tensor_bytes += t.numel() * t.element_size()
+        if self.tensor_bytes > self.limits.blob_bytes:
+            raise CodecError(f"tensors of more than {self.limits.blob_bytes} bytes", "RESULT_TOO_BIG")
         t = t.detach().cpu().contiguous().clone()
         if t.is_complex() or t.dtype not in _torch_dtypes():
             raise CodecError(f"tensor dtype {t.dtype} cannot be returned")
@@ -100,7 +105,7 @@ class _Encoder:
         if v is None or type(v) in (bool, str):
             return v
         if type(v) is int:
-            if len(str(abs(v))) > _MAX_INT_DIGITS:
+            if v.bit_length() > _MAX_INT_BITS:
                 raise CodecError("an integer with more than 100 digits", "BAD_OUTPUT")
             return v
         if type(v) is float:

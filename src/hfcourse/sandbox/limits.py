@@ -18,7 +18,7 @@ class Limits:
 
     memory_bytes: int = 6 << 30
     """RLIMIT_AS: address space (CPU torch needs about 1 GiB of it to start)."""
-    file_bytes: int = 1 << 30
+    file_bytes: int = 256 << 20
     """RLIMIT_FSIZE: the largest file the worker may write."""
     open_files: int = 1024
     threads: int = 1

@@ -12,7 +12,7 @@ import io
 import os
 import sys
 import traceback
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from hfcourse.sandbox import codec
@@ -70,6 +70,8 @@ def _category(exc: BaseException) -> str:
     if isinstance(exc, NotImplementedError):
         return "NOT_ATTEMPTED"
     if isinstance(exc, MemoryError):
+        return "MEMORY"
+    if isinstance(exc, RuntimeError) and any(s in str(exc) for s in ("can't allocate memory", "not enough memory", "out of memory")):
         return "MEMORY"
     return "EXCEPTION"
 
@@ -156,7 +158,7 @@ class Worker:
 
 
 def _relativize(v: Any, scratch: Path) -> Any:
-    if isinstance(v, os.PathLike):
+    if issubclass(type(v), PurePath):
         p = Path(v).resolve()
         if p == scratch or scratch in p.parents:
             return codec.ScratchPath(str(p.relative_to(scratch)))
@@ -202,18 +204,20 @@ def _serve(req: int, resp: int) -> None:
         _write_all(resp, codec.pack(reply, h, b))
 
 
-def _preload() -> None:
-    import torch
-
-    torch.set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
-    import transformers  # noqa: F401
+def _preload(modules: list[str]) -> None:
+    """Import what every section needs before any student code runs (and pin torch's threads)."""
+    for name in modules:
+        importlib.import_module(name)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     req, resp = int(argv[0]), int(argv[1])
-    if "--no-preload" not in argv:
-        _preload()
+    for arg in argv[2:]:
+        if arg.startswith("--preload="):
+            _preload([m for m in arg.split("=", 1)[1].split(",") if m])
     _write_all(resp, codec.pack({"status": "ready", "pid": os.getpid()}))
     _serve(req, resp)
 

@@ -1,0 +1,1 @@
+../../../course/graders/ch9/test_s1_arith.py

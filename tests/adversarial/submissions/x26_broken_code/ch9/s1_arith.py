@@ -1,0 +1,4 @@
+"""X26: a syntax error."""
+
+def add(a, b)
+    return a + b

@@ -1,0 +1,165 @@
+"""Hostile submissions (threat model X01-X28) against the adversarial test course.
+
+Each case is checked six ways: (i) the targeted tests score 0 with the stated category;
+(ii) every other test scores as for the honest solution; (iii) the grader exits normally
+with a valid report; (iv) a random canary planted in the hidden tests and their expected
+values appears in no output, log or report; (v) no sandbox process survives and no file
+appears outside the scratch directories; (vi) wall time is bounded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from hfcourse.report import gradescope_json
+from hfcourse.results import RunResult
+from hfcourse.sandbox.levels import plan
+
+HERE = Path(__file__).resolve().parent
+SUBMISSIONS = HERE / "submissions"
+CASES = tomllib.loads((HERE / "cases.toml").read_text())
+TESTS = ["test_add", "test_scale", "test_label", "test_total", "test_total_throughput"]
+WALL_LIMIT = 150
+SANDBOX_UIDS = range(200_000, 200_000 + 4096 * 64)
+WATCHED = [Path("/tmp/PWNED"), Path("/tmp/hfcourse-owned.txt"), Path("/tmp/hfcourse-zip-slip.txt"),
+           Path("/tmp/results.json"), Path("/tmp/report.json"), Path("/tmp/filler.bin")]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A fresh copy of the adversarial course with a new canary in its hidden grader."""
+    root = tmp_path / "course"
+    shutil.copytree(HERE / "course", root)
+    canary = f"hfc-canary-{secrets.token_hex(12)}"
+    grader = root / "graders" / "ch9" / "test_s1_arith.py"
+    grader.write_text(grader.read_text().replace("CANARY_PLACEHOLDER", canary))
+    return root, canary
+
+
+def _tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if "__pycache__" in path.parts:
+            continue
+        h.update(str(path.relative_to(root)).encode())
+        if path.is_file() and not path.is_symlink():
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _sandbox_processes() -> list[str]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                uid = entry.stat().st_uid
+                state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                if uid in SANDBOX_UIDS and state != "Z":
+                    found.append(f"{entry.name} uid={uid} {(entry / 'cmdline').read_bytes()[:80]!r}")
+            except OSError:
+                pass
+    return found
+
+
+def _grade(root: Path, target: Path, out: Path) -> tuple[subprocess.CompletedProcess, float]:
+    env = {**os.environ, "HFCOURSE_ROOT": str(root)}
+    start = time.monotonic()
+    proc = subprocess.run([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(target), "--format", "json",
+                           "--out", str(out)], cwd=root, env=env, capture_output=True, text=True, timeout=WALL_LIMIT + 60)
+    return proc, time.monotonic() - start
+
+
+def _by_name(report: dict) -> dict[str, dict]:
+    return {t["name"]: t for t in report["tests"]}
+
+
+def test_honest_solution_scores_full_marks(course, tmp_path):
+    root, canary = course
+    proc, _ = _grade(root, root / "solutions", tmp_path / "report.json")
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [t["name"] for t in report["tests"]] == TESTS
+    assert report["score"] == report["max_score"] == len(TESTS), [(t["name"], t["message"]) for t in report["tests"]]
+    assert report["sandbox"]["level"] == plan().level
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_adversarial_submission(name, course, tmp_path):
+    case = CASES[name]
+    if case.get("needs_l1") and not plan().jail:
+        pytest.skip(f"needs sandbox level L1: {plan().inactive.get('L1')}")
+    root, canary = course
+    submission = SUBMISSIONS / name
+    before_course, before_submission = _tree_digest(root), _tree_digest(submission) if submission.is_dir() else None
+    for path in WATCHED:
+        path.unlink(missing_ok=True)
+    out = tmp_path / "report.json"
+
+    proc, seconds = _grade(root, submission, out)
+
+    # (iii) normal exit and a valid, complete report
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    run = RunResult.from_json(out.read_text())
+    tests = _by_name(report)
+    assert list(tests) == TESTS
+    # (i) targeted tests: 0 points, stated category; (ii) the rest as for the honest solution
+    targets = case["targets"]
+    for test in TESTS:
+        want = targets.get("*", targets.get(test))
+        got = tests[test]
+        if want is None:
+            assert got["status"] == "passed", (test, got["category"], got["message"])
+        else:
+            allowed = want if isinstance(want, list) else [want]
+            assert got["points"] == 0 and got["category"] in allowed, (test, got["category"], got["message"])
+            if "message" in case:
+                assert case["message"] in got["message"], got["message"]
+    # (iv) the canary is nowhere
+    gradescope = gradescope_json(run)
+    for where, text in (("stdout", proc.stdout), ("stderr", proc.stderr), ("report", out.read_text()),
+                        ("gradescope", gradescope)):
+        assert canary not in text, f"the canary leaked into {where}"
+    for text in (proc.stdout, out.read_text(), gradescope):
+        assert "\x1b" not in text and "\x07" not in text, "control characters reached the output"
+    # (v) nothing survives, nothing was written outside scratch
+    if plan().jail:
+        deadline = time.monotonic() + 10
+        while _sandbox_processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _sandbox_processes() == []
+    assert _tree_digest(root) == before_course, "the course directory changed"
+    if before_submission is not None:
+        assert _tree_digest(submission) == before_submission, "the submission directory changed"
+    assert [p for p in WATCHED if p.exists()] == []
+    # (vi) bounded wall time
+    assert seconds < WALL_LIMIT
+
+
+def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
+    root, _ = course
+    out = tmp_path / "report.json"
+    env = {**os.environ, "HFCOURSE_ROOT": str(root)}
+    proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(SUBMISSIONS / "x14_hang"),
+                             "--format", "json", "--out", str(out)], cwd=root, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(12)
+    proc.send_signal(2)
+    proc.communicate(timeout=60)
+    report = json.loads(out.read_text())
+    assert report["interrupted"] is True
+    assert [t["name"] for t in report["tests"]] == TESTS
+    assert all(t["points"] == 0 for t in report["tests"] if t["status"] != "passed")
