@@ -31,7 +31,6 @@ SUBMISSIONS = HERE / "submissions"
 CASES = tomllib.loads((HERE / "cases.toml").read_text())
 TESTS = ["test_add", "test_scale", "test_label", "test_total", "test_total_throughput"]
 WALL_LIMIT = 150
-SANDBOX_UIDS = range(200_000, 200_000 + 4096 * 64)
 WATCHED = [Path("/tmp/PWNED"), Path("/tmp/hfcourse-owned.txt"), Path("/tmp/hfcourse-zip-slip.txt"),
            Path("/tmp/results.json"), Path("/tmp/report.json"), Path("/tmp/filler.bin")]
 
@@ -60,14 +59,17 @@ def _tree_digest(root: Path) -> str:
     return h.hexdigest()
 
 
-def _sandbox_processes() -> list[str]:
+def _sandbox_processes(grader_pid: int) -> list[str]:
+    """Live processes running under the sandbox uids of one grading process."""
+    base = 200_000 + (grader_pid % 4096) * 64
+    uids = range(base, base + 64)
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 uid = entry.stat().st_uid
                 state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if uid in SANDBOX_UIDS and state != "Z":
+                if uid in uids and state != "Z":
                     found.append(f"{entry.name} uid={uid} {(entry / 'cmdline').read_bytes()[:80]!r}")
             except OSError:
                 pass
@@ -77,9 +79,13 @@ def _sandbox_processes() -> list[str]:
 def _grade(root: Path, target: Path, out: Path) -> tuple[subprocess.CompletedProcess, float]:
     env = {**os.environ, "HFCOURSE_ROOT": str(root)}
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(target), "--format", "json",
-                           "--out", str(out)], cwd=root, env=env, capture_output=True, text=True, timeout=WALL_LIMIT + 60)
-    return proc, time.monotonic() - start
+    with subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(target), "--format", "json",
+                           "--out", str(out)], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True) as popen:
+        stdout, stderr = popen.communicate(timeout=WALL_LIMIT + 60)
+    done = subprocess.CompletedProcess(popen.args, popen.returncode, stdout, stderr)
+    done.pid = popen.pid
+    return done, time.monotonic() - start
 
 
 def _by_name(report: dict) -> dict[str, dict]:
@@ -138,9 +144,9 @@ def test_adversarial_submission(name, course, tmp_path):
     # (v) nothing survives, nothing was written outside scratch
     if plan().jail:
         deadline = time.monotonic() + 10
-        while _sandbox_processes() and time.monotonic() < deadline:
+        while _sandbox_processes(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert _sandbox_processes() == []
+        assert _sandbox_processes(proc.pid) == []
     assert _tree_digest(root) == before_course, "the course directory changed"
     if before_submission is not None:
         assert _tree_digest(submission) == before_submission, "the submission directory changed"

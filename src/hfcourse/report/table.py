@@ -41,6 +41,9 @@ def print_table(run: RunResult, *, lang: str = "en", show_hidden: bool = True, c
         mark, style = _MARK["failed"]
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
         console.print(Text(f"{mark} {t.section} {t.name} [{t.category}] ", style=style) + Text(zh if lang == "zh" else en))
+        if t.category == "NOT_ATTEMPTED":
+            console.print(Text("   " + (t.message.splitlines() or [""])[0], style="dim"))
+            continue
         if t.visibility == "hidden" and not show_hidden:
             console.print("   (hidden test: details are not shown)" if lang == "en" else "   （隐藏测试：不显示细节）")
         else:

@@ -111,6 +111,8 @@ class WorkerProcess:
         import hfcourse
         from hfcourse.sandbox.levels import sandbox_uid
 
+        from hfcourse.sandbox.levels import plan
+
         uid = sandbox_uid()
         for dirpath, _, files in os.walk(self.scratch):
             os.chown(dirpath, uid, uid)
@@ -124,7 +126,11 @@ class WorkerProcess:
             "read": [sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable)),
                      str(Path(hfcourse.__file__).resolve().parents[1]), str(cache), *self.readable],
             "write": [str(self.scratch)],
+            "seccomp": plan().seccomp,
+            "cgroup": f"hfcourse-{uid}" if plan().cgroups else None,
+            "memory_bytes": self.limits.memory_bytes,
         }
+        self._cgroup = spec["cgroup"]
         unshare = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
         return [*unshare, sys.executable, "-I", "-m", "hfcourse.sandbox.jail", json.dumps(spec), "--", *argv]
 
@@ -154,6 +160,13 @@ class WorkerProcess:
             except OSError:
                 pass
         self.proc = None
+        if getattr(self, "_cgroup", None):
+            from hfcourse.sandbox.confine import remove_cgroups
+
+            for _ in range(100):
+                if remove_cgroups(self._cgroup):
+                    break
+                time.sleep(0.02)
 
     def close(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

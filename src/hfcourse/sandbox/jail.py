@@ -99,14 +99,21 @@ def drop_privileges(uid: int, nproc: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    from hfcourse.sandbox import confine
+
     spec = json.loads(argv[0])
     if argv[1] != "--":
         raise SystemExit("usage: jail SPEC -- ARGV")
     worker = argv[2:]
+    if spec.get("cgroup"):
+        confine.join_cgroups(spec["cgroup"], os.getpid(), max_pids=int(spec.get("nproc", 256)) + 64,
+                             max_bytes=int(spec["memory_bytes"]))
     new = build_root(spec)
     os.chroot(new)
     os.chdir(spec["cwd"])
     drop_privileges(int(spec["uid"]), int(spec.get("nproc", 256)))
+    if spec.get("seccomp"):
+        confine.install_seccomp()
     os.execv(worker[0], worker)
 
 

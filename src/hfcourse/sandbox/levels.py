@@ -39,10 +39,12 @@ class Plan:
     level: str
     layers: list[str] = field(default_factory=list)
     inactive: dict[str, str] = field(default_factory=dict)
+    seccomp: bool = False
+    cgroups: bool = False
 
     @property
     def jail(self) -> bool:
-        return self.level == "L1"
+        return self.level in ("L1", "L2")
 
     def facts(self) -> dict:
         return {"level": self.level, "layers": list(self.layers), "inactive": dict(self.inactive)}
@@ -67,12 +69,41 @@ def _l1_problem() -> str | None:
     return None
 
 
+def _cgroups_problem() -> str | None:
+    from hfcourse.sandbox import confine
+
+    dirs = confine.cgroup_dirs(f"hfcourse-probe-{os.getpid()}")
+    if not dirs:
+        return "no pids or memory cgroup controller is mounted under /sys/fs/cgroup"
+    try:
+        for path in dirs.values():
+            path.mkdir()
+            path.rmdir()
+    except OSError as exc:
+        return f"cgroups are not writable here: {exc}"
+    return None
+
+
 @functools.cache
 def plan() -> Plan:
+    from hfcourse.sandbox import confine
+
     problem = _l1_problem()
-    if problem is None:
-        return Plan("L1", [*L0_LAYERS, *L1_LAYERS], {"L2": "seccomp and cgroup limits are not applied by this version"})
-    return Plan("L0", list(L0_LAYERS), {"L1": problem, "L2": "needs L1"})
+    if problem is not None:
+        return Plan("L0", list(L0_LAYERS), {"L1": problem, "L2": "needs L1"})
+    layers, inactive = [*L0_LAYERS, *L1_LAYERS], {}
+    seccomp = confine.seccomp_supported()
+    if seccomp:
+        layers.append("seccomp: " + ", ".join(confine.DENIED) + " denied")
+    else:
+        inactive["L2 seccomp"] = "the filter is written for Linux on x86_64 and aarch64 only"
+    cg_problem = _cgroups_problem()
+    if cg_problem is None:
+        layers.append("cgroup limits on processes and resident memory")
+    else:
+        inactive["L2 cgroups"] = cg_problem
+    level = "L2" if seccomp and cg_problem is None else "L1"
+    return Plan(level, layers, inactive, seccomp=seccomp, cgroups=cg_problem is None)
 
 
 _next = 0
