@@ -26,6 +26,11 @@ MODULE = textwrap.dedent('''
         try:
             socket.create_connection(("1.1.1.1", 80), timeout=2); return "connected"
         except OSError as exc: return exc.errno
+    def serve_and_fetch():
+        import http.server, threading, urllib.request
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        return urllib.request.urlopen(f"http://127.0.0.1:{srv.server_address[1]}/", timeout=10).status
     def ptrace():
         libc = ctypes.CDLL(None, use_errno=True)
         return [libc.ptrace(16, 1, 0, 0), ctypes.get_errno()]
@@ -65,8 +70,14 @@ def test_only_the_allow_listed_filesystem_is_there(jailed):
     assert call(jailed, "write", str(jailed.scratch / "ok.txt")) == "written"
 
 
-def test_no_network(jailed):
+def test_no_network_but_loopback_for_stand_in_servers(jailed):
     assert call(jailed, "connect") == 101
+    assert call(jailed, "serve_and_fetch") == 200
+
+
+def test_directories_made_for_the_worker_are_writable_by_it(jailed):
+    folder = jailed.make_dir("service-x/state")
+    assert call(jailed, "write", str(folder / "log.jsonl")) == "written"
 
 
 @pytest.mark.skipif(not plan().seccomp, reason="seccomp filter unavailable on this machine")

@@ -204,14 +204,15 @@ class Target:
 
     def scratch(self, name: str) -> ScratchPath:
         """A fresh path inside the worker's scratch dir, to hand to a function that writes files."""
-        (self.worker.scratch / name).parent.mkdir(parents=True, exist_ok=True)
+        if Path(name).parent != Path("."):
+            self.worker.make_dir(str(Path(name).parent))
         return ScratchPath(name)
 
     def service(self, name: str, state: str | None = None, **options: Any) -> Service:
         """A stand-in server started inside this worker (``hfcourse.services.<name>.start``);
         the function under test receives its URL, the grader reads ``local(service.state)``."""
         state = state or f"service-{name}"
-        (self.worker.scratch / state).mkdir(parents=True, exist_ok=True)
+        self.worker.make_dir(state)
         return Service(name, state, tuple(sorted(options.items())))
 
     def local(self, path: ScratchPath | Service | Path) -> Path:

@@ -71,6 +71,8 @@ class WorkerProcess:
         """Run in the level-1 jail (namespaces, allow-listed filesystem, sandbox uid)."""
         self.readable = readable
         """Extra paths the jailed worker may read (the graded module's directory)."""
+        self.uid: int | None = None
+        """The sandbox uid of a jailed worker (owner of its scratch directory)."""
         self.scratch = Path(tempfile.mkdtemp(prefix=f"hfcourse-{label}-"))
         self.proc: subprocess.Popen | None = None
         self.module: tuple[str, str] | None = None
@@ -113,7 +115,7 @@ class WorkerProcess:
 
         from hfcourse.sandbox.levels import plan
 
-        uid = sandbox_uid()
+        uid = self.uid = sandbox_uid()
         for dirpath, _, files in os.walk(self.scratch):
             os.chown(dirpath, uid, uid)
             for f in files:
@@ -133,6 +135,17 @@ class WorkerProcess:
         self._cgroup = spec["cgroup"]
         unshare = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
         return [*unshare, sys.executable, "-I", "-m", "hfcourse.sandbox.jail", json.dumps(spec), "--", *argv]
+
+    def make_dir(self, relative: str) -> Path:
+        """A directory inside scratch that the worker (its sandbox uid, when jailed) owns."""
+        path = self.scratch / relative
+        path.mkdir(parents=True, exist_ok=True)
+        if self.uid is not None:
+            for part in [path, *path.relative_to(self.scratch).parents]:
+                target = self.scratch / part
+                if target != self.scratch:
+                    os.chown(target, self.uid, self.uid)
+        return path
 
     def _await_ready(self) -> None:
         if self._ready:

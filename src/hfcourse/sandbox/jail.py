@@ -89,6 +89,19 @@ def build_root(spec: dict) -> Path:
     return new
 
 
+def loopback_up() -> None:
+    """A new network namespace has only ``lo``, and it starts down: bring it up so that
+    stand-in servers inside the worker are reachable on 127.0.0.1."""
+    import fcntl
+    import socket
+    import struct
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        flags = struct.unpack("16sh", fcntl.ioctl(sock, siocgifflags, struct.pack("16sh", b"lo", 0)))[1]
+        fcntl.ioctl(sock, siocsifflags, struct.pack("16sh", b"lo", flags | iff_up))
+
+
 def drop_privileges(uid: int, nproc: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
@@ -108,6 +121,7 @@ def main(argv: list[str]) -> None:
     if spec.get("cgroup"):
         confine.join_cgroups(spec["cgroup"], os.getpid(), max_pids=int(spec.get("nproc", 256)) + 64,
                              max_bytes=int(spec["memory_bytes"]))
+    loopback_up()
     new = build_root(spec)
     os.chroot(new)
     os.chdir(spec["cwd"])
