@@ -1,10 +1,11 @@
-"""Chapter 3 probes: data sets, training arguments, trainers, data loaders and metric modules
-as plain data, and a launcher that runs a student's Accelerate training function in two
-processes on the CPU (gloo on 127.0.0.1), the way ``torchrun`` or ``notebook_launcher`` do.
+"""Chapter 3 probes: data sets, training arguments, trainers and data loaders as plain
+data, and a launcher that runs a student's Accelerate training function in two processes
+on the CPU (gloo on 127.0.0.1), the way ``torchrun`` or ``notebook_launcher`` do.
 
-The launcher starts fresh interpreters (``python -I -m hfcourse.probes.ch3 SPEC RANK``) that
-import the student module from its file and call the function by name; nothing is pickled.
-Each process writes its result (encoded by the sandbox codec) to a file in the scratch dir.
+The launcher starts fresh interpreters (``python -I -m hfcourse.probes.ch3 WORKDIR RANK``)
+that import the student module from its file and call the function by name; nothing is
+pickled. Each process writes its result (encoded by the sandbox codec) to a file in the
+scratch directory.
 """
 
 from __future__ import annotations
@@ -141,16 +142,6 @@ def loaders(pair: Any) -> dict[str, Any]:
     return {name: [dict(batch) for batch in dl] for name, dl in zip(("train", "eval"), pair)}
 
 
-def metric(module: Any) -> dict[str, Any]:
-    """An ``evaluate`` module's name, configuration and input features."""
-    import evaluate
-
-    if not isinstance(module, evaluate.EvaluationModule):
-        raise TypeError(f"expected an evaluate module, got a {type(module).__name__}")
-    return {"name": module.name, "config_name": module.config_name,
-            "features": sorted(module.features) if module.features else []}
-
-
 # -- two processes ---------------------------------------------------------------
 
 
@@ -164,6 +155,24 @@ def _function_source(fn: Any) -> tuple[str, str]:
     if not Path(path).is_file() or fn.__globals__.get("__file__") != path:
         raise TypeError(f"{fn.__name__} does not come from a module file that new processes can import")
     return path, fn.__name__
+
+
+NO_LOOPBACK = "the sandbox has no loopback network"
+
+
+def _check_loopback() -> None:
+    """Processes of one group talk over TCP on 127.0.0.1; a network namespace whose ``lo``
+    is down (connect fails with ENETUNREACH) cannot host them."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server, \
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        client.settimeout(5)
+        try:
+            client.connect(server.getsockname())
+        except OSError as exc:
+            raise OSError(exc.errno, f"{NO_LOOPBACK} (connecting to 127.0.0.1 failed: {exc.strerror}): "
+                                     "the worker's network namespace needs its lo interface up") from None
 
 
 def _free_port() -> int:
@@ -214,6 +223,7 @@ def two_processes(spec: Any) -> dict[str, Any]:
     if not (isinstance(spec, (tuple, list)) and len(spec) == 2 and isinstance(spec[1], (tuple, list))):
         raise TypeError("expected (training_function, args_tuple), what notebook_launcher takes")
     path, name = _function_source(spec[0])
+    _check_loopback()
     work = Path.cwd() / f"ch3-launch-{os.getpid()}-{time.monotonic_ns()}"
     work.mkdir(parents=True)
     (work / "spec.json").write_text(json.dumps({"path": path, "name": name, "args": list(spec[1])}))
@@ -274,7 +284,6 @@ PROBES: dict[str, Callable[[Any], Any]] = {
     "trainer": trainer,
     "trained": trained,
     "loaders": loaders,
-    "metric": metric,
     "two_processes": two_processes,
 }
 

@@ -39,6 +39,19 @@ def _rss_mb() -> float:
     return psutil.Process().memory_info().rss / _MB
 
 
+def _plain(value: Any) -> Any:
+    """Rows as plain data: timestamps and dates become ISO strings."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    return value
+
+
 def _one(ds: Any) -> dict[str, Any]:
     plain = ds.with_format(None)
     n = len(plain)
@@ -47,7 +60,7 @@ def _one(ds: Any) -> dict[str, Any]:
         "columns": list(plain.column_names),
         "features": {k: repr(v) for k, v in plain.features.items()},
         "format": ds.format.get("type"),
-        "rows": plain.select(range(min(n, MAX_ROWS))).to_list(),
+        "rows": _plain(plain.select(range(min(n, MAX_ROWS))).to_list()),
         "truncated": n > MAX_ROWS,
         "indexes": list(ds.list_indexes()),
     }
@@ -64,7 +77,7 @@ def _dataset(obj: Any) -> dict[str, Any]:
         return {"type": "IterableDatasetDict", "splits": {k: {"columns": v.column_names} for k, v in obj.items()}}
     if isinstance(obj, datasets.IterableDataset):
         rows = [row for _, row in zip(range(MAX_ROWS), obj)]
-        return {"type": "IterableDataset", "rows": rows, "columns": obj.column_names}
+        return {"type": "IterableDataset", "rows": _plain(rows), "columns": obj.column_names}
     return {"type": type(obj).__name__}
 
 

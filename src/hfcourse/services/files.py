@@ -1,8 +1,8 @@
 """Remote data files: a read-only HTTP file server on 127.0.0.1 (5.2, 5.4).
 
-``start(state_dir, root=DIR)`` serves the regular files under ``root`` (a relative
+``start(state_dir, root=DIR, file="")`` serves the regular files under ``root`` (a relative
 ``root`` is taken from the worker's scratch directory) with ``GET``, ``HEAD`` and byte
-ranges, as a static file host does. Every request is appended to
+ranges, as a static file host does, and returns the base URL (or ``file``'s URL). Every request is appended to
 ``state_dir/requests.jsonl`` as ``{"method", "path", "range", "status", "bytes"}``
 (``bytes``: body bytes actually sent), so a grader can tell which files were fetched
 and how much of each was read.
@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["start", "read_log"]
+__all__ = ["start", "read_log", "check_loopback", "NO_LOOPBACK"]
 
 LOG = "requests.jsonl"
+NO_LOOPBACK = "the sandbox has no loopback network"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1 << 16
 
@@ -111,8 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve()
 
 
-def start(state_dir: Path, root: str = ".") -> str:
-    """Serve ``root`` on 127.0.0.1 from a daemon thread; return the base URL (ending in ``/``)."""
+def start(state_dir: Path, root: str = ".", file: str = "") -> str:
+    """Serve ``root`` on 127.0.0.1 from a daemon thread; return the base URL (ending in ``/``),
+    or the URL of ``file`` under it when one is named."""
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     handler = type("FilesHandler", (_Handler,), {
@@ -121,9 +124,21 @@ def start(state_dir: Path, root: str = ".") -> str:
         "lock": threading.Lock(),
     })
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    check_loopback(server)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="hfcourse-files", daemon=True).start()
-    return f"http://127.0.0.1:{server.server_address[1]}/"
+    return f"http://127.0.0.1:{server.server_address[1]}/{urllib.parse.quote(file)}"
+
+
+def check_loopback(server: ThreadingHTTPServer) -> None:
+    """Fail clearly when this process cannot reach its own server: in a network namespace
+    whose ``lo`` interface is down, connecting to 127.0.0.1 fails with ENETUNREACH."""
+    try:
+        socket.create_connection(server.server_address[:2], timeout=5).close()
+    except OSError as exc:
+        server.server_close()
+        raise OSError(exc.errno, f"{NO_LOOPBACK} (connecting to 127.0.0.1 failed: {exc.strerror}): "
+                                 "the worker's network namespace needs its lo interface up") from None
 
 
 def read_log(state_dir: Path) -> list[dict]:

@@ -14,7 +14,7 @@ Every response has ``X-RateLimit-Limit/-Remaining/-Used/-Reset`` (reset: epoch s
 When a token is set, requests carrying ``Authorization: token <token>`` (or ``Bearer``)
 get ``rate_limit`` requests per ``window`` seconds and anonymous ones ``anonymous_limit``;
 a wrong token gets 401. Over the quota, the answer is 403 ``API rate limit exceeded``.
-Each request is appended to ``state_dir/requests.jsonl``.
+Each request is appended to ``state_dir/requests.jsonl`` before it is answered.
 """
 
 from __future__ import annotations
@@ -97,6 +97,9 @@ class _Handler(BaseHTTPRequestHandler):
         return "token" if scheme.lower() in ("token", "bearer") and value.strip() == self.state.token else "bad"
 
     def _send(self, status: int, body: Any, headers: dict[str, str], entry: dict) -> None:
+        entry.update(status=status, remaining=headers.get("X-RateLimit-Remaining"))
+        with self.state.lock, open(self.state.log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry) + "\n")
         data = json.dumps(body).encode()
         self.send_response(status)
         for k, v in headers.items():
@@ -105,9 +108,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
-        entry.update(status=status, remaining=headers.get("X-RateLimit-Remaining"))
-        with self.state.lock, open(self.state.log, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps(entry) + "\n")
 
     def _link(self, path: str, query: dict[str, str], page: int, last: int) -> str:
         base = f"http://{self.headers.get('Host', '127.0.0.1')}{path}"
@@ -162,6 +162,7 @@ def start(state_dir: Path, seed: int = 0, num_issues: int = 120, owner: str = "h
           anonymous_limit: int = 60) -> str:
     """Serve the generated repository from a daemon thread; return the API base URL (no trailing ``/``)."""
     from hfcourse.fixtures.build_ch5 import github_issues
+    from hfcourse.services.files import check_loopback
 
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -169,6 +170,7 @@ def start(state_dir: Path, seed: int = 0, num_issues: int = 120, owner: str = "h
                    rate_limit, window, anonymous_limit)
     handler = type("GitHubHandler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    check_loopback(server)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="hfcourse-github", daemon=True).start()
     return f"http://127.0.0.1:{server.server_address[1]}"
