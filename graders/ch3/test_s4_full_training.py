@@ -78,7 +78,7 @@ def test_dataloaders_pad_each_batch(student, reference, fx, rng):
                  likely=("shuffle with generator=torch.Generator().manual_seed(seed)", "用 generator=torch.Generator().manual_seed(seed) 打乱"))
 
 
-def _loop_args(fx, rng) -> dict:
+def _loop_args(rng) -> dict:
     return {"epochs": 2, "lr": rng.choice([1e-3, 3e-3]), "batch_size": 8, "train_rows": rng.choice([16, 24]),
             "seed": rng.randrange(1000)}
 
@@ -86,7 +86,7 @@ def _loop_args(fx, rng) -> dict:
 @pytest.mark.grade(points=3, hint="Per batch: loss = model(**batch).loss, loss.backward(), optimizer.step(), lr_scheduler.step(), optimizer.zero_grad().",
                    hint_zh="每个batch：loss = model(**batch).loss，loss.backward()，optimizer.step()，lr_scheduler.step()，optimizer.zero_grad()。")
 def test_train_loop(student, reference, fx, rng):
-    a = _loop_args(fx, rng)
+    a = _loop_args(rng)
     got = student.train_loop(fx.ref(MODEL, fresh=True), fx.ref(TOK), _glue(fx), *a.values())
     steps = a["epochs"] * -(-a["train_rows"] // a["batch_size"])
     expect.equal(len(got["losses"]), steps, "number of losses (one per step)")
@@ -104,7 +104,7 @@ def test_train_loop(student, reference, fx, rng):
 @pytest.mark.grade(points=2, hint="Dynamic padding keeps every batch short; padding to a fixed 512 tokens makes each step many times slower.",
                    hint_zh="动态补齐让每个batch都很短；固定补齐到512个token会让每一步慢很多倍。")
 def test_train_loop_throughput(student, reference, fx, rng, bench):
-    a = {**_loop_args(fx, rng), "epochs": 1, "train_rows": 32}
+    a = {**_loop_args(rng), "epochs": 1, "train_rows": 32}
     got = student.train_loop(fx.ref(MODEL, fresh=True), fx.ref(TOK), _glue(fx), *a.values())
     want = reference.train_loop(fx.ref(MODEL, fresh=True), fx.ref(TOK), _glue(fx), *a.values())
     expect.close(torch.tensor(got["losses"]), torch.tensor(want["losses"]), "losses vs. the reference", atol=1e-4)
