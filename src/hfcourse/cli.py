@@ -117,6 +117,12 @@ def _cmd_fixtures(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_hub(args: argparse.Namespace) -> int:
+    from hfcourse.services import hub
+
+    return hub.main(args.hub_args)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hfcourse", description="Exercises and autograder for the Hugging Face NLP course.")
     p.add_argument("--lang", choices=("en", "zh"), default=_default_lang(), help="language of titles, hints and messages (default: from the locale)")
@@ -149,6 +155,11 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--force", action="store_true", help="rebuild even if cached")
     f.add_argument("--no-build", action="store_true", help="with path: fail instead of building")
     f.set_defaults(func=_cmd_fixtures)
+
+    h = sub.add_parser("hub", help="run the local Hub stand-in: hfcourse hub serve [--dir D] [--port P] [--seed-fixtures]")
+    h.add_argument("action", choices=("serve",))
+    h.add_argument("hub_args", nargs=argparse.REMAINDER, help="options of the stand-in (--dir, --port, --token, --seed-fixtures)")
+    h.set_defaults(func=_cmd_hub)
     return p
 
 
