@@ -1,0 +1,109 @@
+"""5.6 Semantic search with FAISS — 基于FAISS的语义检索引擎
+
+A small search engine over GitHub issue comments: keep the issues with comments, give
+every comment its own row (pandas ``explode``), join title, body and comment into one
+text, embed it with the ``[CLS]`` vector of a transformer, index the embeddings with
+``add_faiss_index`` and find the nearest comments of a question with
+``get_nearest_examples``. The default FAISS index measures L2 distance: smaller is
+closer, so the best results come first in ascending order.
+Course: https://huggingface.co/learn/llm-course/chapter5/6
+
+基于 GitHub issue 评论的小型搜索引擎：保留有评论的 issue，用 pandas 的 ``explode`` 让每条评论
+单独成行，把标题、正文和评论拼成一段文本，用 transformer 的 ``[CLS]`` 向量做嵌入，用
+``add_faiss_index`` 建立索引，再用 ``get_nearest_examples`` 找出与问题最接近的评论。默认的
+FAISS 索引度量 L2 距离：越小越接近，所以最好的结果按升序排在前面。
+"""
+
+from __future__ import annotations
+
+import faiss
+import numpy as np
+import torch
+from datasets import Dataset
+
+KEEP = ["title", "body", "html_url", "comments"]
+
+
+def keep_issues_with_comments(issues: Dataset) -> Dataset:
+    """The rows that are not pull requests and have at least one comment, with only the
+    columns of ``KEEP`` (remove the others: the symmetric difference of ``KEEP`` and the
+    column names)."""
+    # BEGIN SOLUTION
+    issues = issues.filter(lambda x: not x["is_pull_request"] and len(x["comments"]) > 0)
+    return issues.remove_columns(sorted(set(KEEP).symmetric_difference(issues.column_names)))
+    # END SOLUTION
+
+
+def explode_comments(issues: Dataset) -> Dataset:
+    """One row per comment: go to pandas, ``explode("comments", ignore_index=True)``, come
+    back with ``Dataset.from_pandas``; then add ``comment_length`` (the number of
+    white-space separated words of the comment) and keep the rows with
+    ``comment_length > 15``."""
+    # BEGIN SOLUTION
+    with issues.formatted_as("pandas"):
+        frame = issues[:]
+    comments = Dataset.from_pandas(frame.explode("comments", ignore_index=True))
+    comments = comments.map(lambda x: {"comment_length": len(x["comments"].split())})
+    return comments.filter(lambda x: x["comment_length"] > 15)
+    # END SOLUTION
+
+
+def concatenate_text(example: dict) -> dict:
+    """``{"text": title + " \\n " + body + " \\n " + comments}`` of one example; a missing
+    body (None) counts as the empty string."""
+    # BEGIN SOLUTION
+    body = example["body"] or ""
+    return {"text": example["title"] + " \n " + body + " \n " + example["comments"]}
+    # END SOLUTION
+
+
+def cls_pooling(last_hidden_state: torch.Tensor) -> torch.Tensor:
+    """The embedding of each sequence is the hidden state of its first token, ``[CLS]``:
+    shape [batch, hidden] from [batch, length, hidden]."""
+    # BEGIN SOLUTION
+    return last_hidden_state[:, 0]
+    # END SOLUTION
+
+
+def get_embeddings(texts: list[str], model, tokenizer) -> torch.Tensor:
+    """CLS embeddings of ``texts``, shape [len(texts), hidden]: one padded and truncated
+    batch, the model run without gradients."""
+    # BEGIN SOLUTION
+    encoded = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        return cls_pooling(model(**encoded).last_hidden_state)
+    # END SOLUTION
+
+
+def embed_comments(comments: Dataset, model, tokenizer) -> Dataset:
+    """Add the column ``text`` (``concatenate_text``), then ``embeddings``: the CLS
+    embedding of each text as float32 values, computed in a batched ``map``."""
+    # BEGIN SOLUTION
+    comments = comments.map(concatenate_text)
+    return comments.map(lambda batch: {"embeddings": get_embeddings(batch["text"], model, tokenizer).numpy()},
+                        batched=True, batch_size=64)
+    # END SOLUTION
+
+
+def search(dataset: Dataset, queries: np.ndarray, k: int, metric: str = "l2") -> list[list[dict]]:
+    """For each query vector (rows of ``queries``), the ``k`` rows of ``dataset`` nearest
+    by its ``embeddings`` column, through a FAISS index: ``add_faiss_index(column=
+    "embeddings")`` measures L2 distance (``metric="l2"``: smaller is closer); with
+    ``metric="ip"`` pass ``metric_type=faiss.METRIC_INNER_PRODUCT`` (larger is closer).
+    Each result is a list of ``{"score", "html_url", "comments"}``, best first: ascending
+    scores for L2, descending for inner product. Drop the index before returning."""
+    # BEGIN SOLUTION
+    metric_type = faiss.METRIC_L2 if metric == "l2" else faiss.METRIC_INNER_PRODUCT
+    dataset.add_faiss_index(column="embeddings", metric_type=metric_type)
+    try:
+        results = []
+        for query in np.asarray(queries, dtype=np.float32):
+            scores, samples = dataset.get_nearest_examples("embeddings", query, k=k)
+            rows = [{"score": float(s), "html_url": u, "comments": c}
+                    for s, u, c in zip(scores, samples["html_url"], samples["comments"])]
+            rows.sort(key=lambda r: r["score"], reverse=metric == "ip")
+            results.append(rows)
+        return results
+    finally:
+        dataset.drop_index("embeddings")
+    # END SOLUTION
