@@ -57,7 +57,7 @@ def _cmd_stubs(args: argparse.Namespace) -> int:
 
 
 def _emit(run, fmt: str, out: str | None, lang: str, show_hidden: bool) -> None:
-    from hfcourse.report import gradescope_json, print_table
+    from hfcourse.report import print_table, render
     from hfcourse.results import write_atomic
 
     if fmt == "table":
@@ -65,7 +65,7 @@ def _emit(run, fmt: str, out: str | None, lang: str, show_hidden: bool) -> None:
         if out:
             write_atomic(Path(out), run.to_json())
         return
-    text = gradescope_json(run) if fmt == "gradescope" else run.to_json()
+    text = render(run, fmt)
     if out:
         write_atomic(Path(out), text)
         print(f"{run.score:g} / {run.max_score:g} — report written to {out}", file=sys.stderr)
@@ -124,6 +124,8 @@ def _cmd_hub(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from hfcourse.report import FORMATS
+
     p = argparse.ArgumentParser(prog="hfcourse", description="Exercises and autograder for the Hugging Face NLP course.")
     p.add_argument("--lang", choices=("en", "zh"), default=_default_lang(), help="language of titles, hints and messages (default: from the locale)")
     sub = p.add_subparsers(dest="command", required=True)
@@ -137,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     g = sub.add_parser("grade", help="grade a target and report scores (exit 0 whatever the score)")
     g.add_argument("--target", default="solutions", help="solutions, exercises, or a submission DIR laid out like exercises/ (default: %(default)s)")
     g.add_argument("--sections", nargs="*", default=None, metavar="S", help="section ids (2.6) or chapters (2); default: every ready section")
-    g.add_argument("--format", choices=("table", "json", "gradescope"), default="table")
+    g.add_argument("--format", choices=FORMATS, default="table", help="report format (default: %(default)s)")
     g.add_argument("--out", default=None, help="write the report to this file (table: the JSON result)")
     g.add_argument("--seed", type=int, default=None, help="repeat a grading with the seed its JSON report recorded")
     g.add_argument("-v", "--verbose", action="store_true")
@@ -160,6 +162,10 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("action", choices=("serve",))
     h.add_argument("hub_args", nargs=argparse.REMAINDER, help="options of the stand-in (--dir, --port, --token, --seed-fixtures)")
     h.set_defaults(func=_cmd_hub)
+
+    from hfcourse.commands import register_all
+
+    register_all(sub)
     return p
 
 
