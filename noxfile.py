@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2024.4"
@@ -34,6 +36,19 @@ def exercises(session: nox.Session) -> None:
     """Grade exercises/ (the stubs, or your own work in them)."""
     _install(session)
     session.run("hfcourse", "grade", "--target", "exercises", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark the suite itself: grading speed (a section cold and warm, the whole course), worker
+    start, call overhead, fixture builds, peak memory, benchmark fairness, and the reference solutions
+    against bare loops. Saves the figures under .benchmarks/ and compares with the previous run."""
+    _install(session)
+    storage = "file://" + str(Path(".benchmarks").resolve())
+    previous = any(Path(".benchmarks").glob("*/*.json"))
+    session.run("pytest", "benchmarks", "--benchmark-autosave", f"--benchmark-storage={storage}",
+                "--benchmark-columns=min,median,max,rounds", "--benchmark-sort=name",
+                *(["--benchmark-compare"] if previous else []), *session.posargs)
 
 
 @nox.session

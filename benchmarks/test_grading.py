@@ -1,0 +1,76 @@
+"""Grading speed and memory: one section cold and warm, the whole course, and the fairness of
+throughput grading (identical code must measure a ratio near 1)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from support import run_cli, run_cli_measured
+
+SECTION = "2.2"
+"""A section that does not train: the floor for a warm check is a few seconds."""
+
+
+def _check(env: dict | None = None):
+    proc, seconds, peak = run_cli_measured("check", SECTION, "--target", "solutions", env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return seconds, peak
+
+
+def test_section_check_cold(once, tmp_path, benchmark):
+    """`hfcourse check 2.2` with an empty fixture cache: builds what the section needs, then grades."""
+    seconds, peak = once(_check, {"HFCOURSE_CACHE": str(tmp_path)})
+    benchmark.extra_info.update(seconds=round(seconds, 2), peak_rss_mib=round(peak / 2**20))
+
+
+def test_section_check_warm(benchmark):
+    """`hfcourse check 2.2` with the fixtures built (the student's edit-check loop)."""
+    _check()
+    figures = []
+    benchmark.pedantic(lambda: figures.append(_check()), rounds=3, iterations=1)
+    benchmark.extra_info.update(peak_rss_mib=round(max(p for _, p in figures) / 2**20))
+
+
+def test_full_course(once, benchmark, tmp_path):
+    """`hfcourse grade` of every ready section's solution, with the peak memory of the process tree."""
+    out = tmp_path / "report.json"
+    proc, seconds, peak = once(run_cli_measured, "grade", "--format", "json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(out.read_text())
+    per_section: dict[str, float] = {}
+    for t in report["tests"]:
+        per_section[t["section"]] = per_section.get(t["section"], 0.0) + t["duration"]
+    benchmark.extra_info.update(
+        seconds=round(seconds, 1), peak_rss_mib=round(peak / 2**20), score=report["score"],
+        max_score=report["max_score"], sections=len(report["sections"]),
+        slowest=sorted(((round(v, 1), k) for k, v in per_section.items()), reverse=True)[:8],
+    )
+    assert report["score"] == report["max_score"]
+
+
+FAIR_SECTION, FAIR_RUNS, FAIR_BAND = "2.6", 10, (0.85, 1.15)
+
+
+@pytest.mark.parametrize("run", range(FAIR_RUNS))
+def test_identical_code_measures_a_fair_ratio(run, ratios, tmp_path):
+    """Grading the solution against itself: the measured throughput ratio stays within 0.85–1.15 on
+    every one of ten runs (the thresholds of the graders are set far below that spread)."""
+    out = tmp_path / "report.json"
+    proc = run_cli("grade", "--sections", FAIR_SECTION, "--format", "json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    figures = json.loads(out.read_text())["benchmarks"]
+    assert figures, f"section {FAIR_SECTION} has no throughput test"
+    for f in figures:
+        ratios.append(f["ratio"])
+        low, high = FAIR_BAND
+        assert low <= f["ratio"] <= high, f"{f['section']} {f['test']}: identical code measured a ratio of {f['ratio']:.3f}"
+
+
+@pytest.fixture(scope="module")
+def ratios():
+    seen: list[float] = []
+    yield seen
+    if seen:
+        print(f"\nidentical-code ratios over {len(seen)} runs: min {min(seen):.3f} max {max(seen):.3f}")
