@@ -7,13 +7,21 @@ from __future__ import annotations
 
 from typing import Callable
 
+from hfcourse.report.csvbook import csv_gradebook
+from hfcourse.report.exercism import exercism_json
+from hfcourse.report.github import github_report
 from hfcourse.report.gradescope import gradescope_json
+from hfcourse.report.junit import junit_xml
 from hfcourse.report.table import print_table
 from hfcourse.results import RunResult
 
 RENDERERS: dict[str, Callable[[RunResult], str]] = {
     "json": RunResult.to_json,
     "gradescope": gradescope_json,
+    "exercism": exercism_json,
+    "junit": junit_xml,
+    "github": github_report,
+    "csv": csv_gradebook,
 }
 FORMATS = ("table", *RENDERERS)
 
