@@ -86,14 +86,22 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    import contextlib
+    import io
+
+    from hfcourse.commands.student import after_check
     from hfcourse.grade import GradeError, grade
 
+    pytest_output = io.StringIO()
     try:
-        run = grade(target=args.target, sections=args.sections, verbose=args.verbose)
+        with contextlib.redirect_stdout(sys.stdout if args.verbose else pytest_output):
+            run = grade(target=args.target, sections=args.sections, verbose=args.verbose)
     except GradeError as exc:
+        print(pytest_output.getvalue(), end="", file=sys.stderr)
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _emit(run, "table", None, args.lang, show_hidden=False)
+    after_check(run, args.lang)
     return 0 if run.score >= run.max_score else 1
 
 

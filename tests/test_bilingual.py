@@ -1,0 +1,178 @@
+"""Everything a student reads exists in English and in Chinese: section titles and hints,
+graders' hints and likely mistakes, result categories, CLI and notebook messages, and the
+messages of hfcourse.expect. The Chinese text must contain CJK characters."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+"""Chinese characters, and the CJK punctuation a Chinese sentence made only of code ends with."""
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def _pair_problem(en: str, zh: str) -> str | None:
+    if not en.strip() or not LATIN.search(en):
+        return f"English text missing: {en!r}"
+    if not CJK.search(zh):
+        return f"Chinese text has no Chinese characters: {zh!r}"
+    return None
+
+
+def _text(node: ast.AST) -> str | None:
+    """The literal text of a str constant or f-string (with {…} for the fields); None otherwise."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(v.value if isinstance(v, ast.Constant) else "{…}" for v in node.values)
+    return None
+
+
+def test_section_titles_and_hints(course):
+    problems = []
+    for sec in course.sections:
+        if (p := _pair_problem(sec.title, sec.title_zh)):
+            problems.append(f"{sec.id} title: {p}")
+        if sec.ready and len(sec.hints) < 2:
+            problems.append(f"{sec.id}: a ready section needs at least 2 hint levels, has {len(sec.hints)}")
+        if len(sec.hints) != len(sec.hints_zh):
+            problems.append(f"{sec.id}: {len(sec.hints)} hints but {len(sec.hints_zh)} hints_zh")
+        for i, (en, zh) in enumerate(zip(sec.hints, sec.hints_zh)):
+            if (p := _pair_problem(en, zh)):
+                problems.append(f"{sec.id} hint {i + 1}: {p}")
+    assert problems == []
+
+
+def test_result_categories():
+    from hfcourse.results import CATEGORIES
+
+    assert [f"{k}: {p}" for k, (en, zh) in CATEGORIES.items() if (p := _pair_problem(en, zh))] == []
+
+
+def test_cli_and_notebook_messages():
+    from hfcourse import notebooks
+    from hfcourse.commands.student import MESSAGES
+
+    problems = [f"{key}: {p}" for key, (en, zh) in MESSAGES.items() if (p := _pair_problem(en, zh))]
+    for key, (en, zh) in MESSAGES.items():
+        if set(re.findall(r"{(\w+)}", en)) != set(re.findall(r"{(\w+)}", zh)):
+            problems.append(f"{key}: the two languages use different fields")
+    for text in (notebooks._HOWTO, notebooks._CHECK):
+        if not (CJK.search(text) and LATIN.search(text)):
+            problems.append(f"notebook text is not in both languages: {text[:60]!r}")
+    assert problems == []
+
+
+def _likely_values(tree: ast.Module, node: ast.AST, seen: set[str]) -> list[ast.AST]:
+    """The literal values a ``likely=`` argument can take: a tuple, a constant or local name bound
+    to one, a dict of them indexed, or a function parameter given by its callers."""
+    if isinstance(node, ast.Tuple):
+        return [node]
+    if isinstance(node, ast.Subscript):
+        return [v for d in _likely_values(tree, node.value, seen) for v in
+                (d.values if isinstance(d, ast.Dict) else [d])]
+    if isinstance(node, ast.Dict):
+        return [node]
+    if isinstance(node, ast.Constant) and node.value is None:
+        return []
+    if not isinstance(node, ast.Name) or node.id in seen:
+        return [node]
+    seen = seen | {node.id}
+    found: list[ast.AST] = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in n.targets):
+            found += _likely_values(tree, n.value, seen)
+        elif isinstance(n, ast.FunctionDef) and node.id in [a.arg for a in n.args.args + n.args.kwonlyargs]:
+            position = [a.arg for a in n.args.args].index(node.id) if node.id in [a.arg for a in n.args.args] else None
+            for call in ast.walk(tree):
+                if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == n.name:
+                    args = [kw.value for kw in call.keywords if kw.arg == node.id]
+                    if position is not None and position < len(call.args):
+                        args.append(call.args[position])
+                    for arg in args:
+                        found += _likely_values(tree, arg, seen)
+    return found or [node]
+
+
+UNTRANSLATED = {
+    "ch5/test_s4_big_data.py": "hint_zh of lines 92 and 111 repeat the English code with no Chinese words",
+    "ch5/test_s5_own_dataset.py": "hint_zh of lines 143, 171, 216 and likely of lines 206, 211 repeat the English code",
+    "ch5/test_s6_faiss_search.py": "likely of lines 48 and 112 repeat the English code with no Chinese words",
+}
+"""Graders known to miss Chinese text; strict: the test fails once they are fixed, so the entry goes."""
+
+
+def _grader_files() -> list:
+    params = []
+    for path in sorted((ROOT / "graders").rglob("test_*.py")):
+        rel = path.relative_to(ROOT / "graders").as_posix()
+        marks = [pytest.mark.xfail(strict=True, reason=UNTRANSLATED[rel])] if rel in UNTRANSLATED else []
+        params.append(pytest.param(path, id=rel, marks=marks))
+    return params
+
+
+@pytest.mark.parametrize("path", _grader_files())
+def test_grader_hints_and_likely_mistakes(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    problems = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        kws = {kw.arg: kw.value for kw in call.keywords}
+        if "hint" in kws or "hint_zh" in kws:
+            en, zh = _text(kws.get("hint", ast.Constant(""))), _text(kws.get("hint_zh", ast.Constant("")))
+            if en is None or zh is None or (p := _pair_problem(en, zh)):
+                problems.append(f"line {call.lineno} hint: {p if en is not None and zh is not None else 'not literal text'}")
+        if "likely" in kws:
+            for value in _likely_values(tree, kws["likely"], set()):
+                texts = [_text(e) for e in value.elts] if isinstance(value, ast.Tuple) else []
+                if len(texts) != 2 or None in texts:
+                    problems.append(f"line {call.lineno} likely: not an (English, 中文) pair: {ast.unparse(value)[:80]}")
+                elif (p := _pair_problem(*texts)):
+                    problems.append(f"line {call.lineno} likely: {p}")
+    assert problems == []
+
+
+def test_expect_messages_and_guesses():
+    """Every failure message of hfcourse.expect is written in both languages, and so is every
+    likely mistake it guesses."""
+    from hfcourse import expect
+
+    tree = ast.parse(Path(expect.__file__).read_text(encoding="utf-8"))
+    problems, pairs = [], 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "_fail2":
+            texts = [_text(a) for a in node.args[:2]]
+            pairs += 1
+            if None in texts or (p := _pair_problem(*texts)):
+                problems.append(f"line {node.lineno}: message not in both languages")
+            public = next((kw.value for kw in node.keywords if kw.arg == "public"), None)
+            if isinstance(public, ast.Tuple) and (p := _pair_problem(*[_text(e) or "" for e in public.elts])):
+                problems.append(f"line {node.lineno}: public message: {p}")
+        if isinstance(node, (ast.Return, ast.Assign)) and isinstance(node.value, ast.Tuple) \
+                and len(node.value.elts) == 2 and all(_text(e) for e in node.value.elts):
+            pairs += 1
+            if (p := _pair_problem(*[_text(e) for e in node.value.elts])):
+                problems.append(f"line {node.lineno}: {p}")
+    assert pairs > 15 and problems == []
+
+
+def test_student_guide_in_both_languages():
+    en, zh = (ROOT / "docs" / "students.md").read_text(), (ROOT / "docs" / "students.zh.md").read_text()
+    headings = [re.findall(r"^#+ ", text, re.M) for text in (en, zh)]
+    assert headings[0] == headings[1], "the two guides have different sections"
+    assert CJK.search(zh) and "hfcourse check 2.2" in en and "hfcourse check 2.2" in zh
+
+
+def test_every_chapter_folder_has_a_readme_listing_its_sections(course):
+    for chapter in sorted({s.chapter for s in course.sections}):
+        readme = (ROOT / "exercises" / f"ch{chapter}" / "README.md").read_text()
+        assert CJK.search(readme) and "students.md" in readme and "students.zh.md" in readme
+        for sec in (s for s in course.sections if s.chapter == chapter):
+            name = sec.module.split("/")[1]
+            assert f"| {sec.id} |" in readme and f"]({name})" in readme, (chapter, sec.id)
+            assert f"chapter{sec.chapter}/{sec.number})" in readme, (chapter, sec.id)
