@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from hfcourse import manifest, mutants
 from hfcourse.classreport import (BatchError, load_batch, render_class_report, render_student_page,
@@ -274,3 +275,156 @@ def test_report_command_writes_default_paths(batch_dir: Path, tmp_path: Path):
     assert proc.returncode == 2 and "no student 'nobody'" in proc.stderr
     proc = run_cli("report", str(tmp_path / "missing"), timeout=120)
     assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+# -- a real class, in a real browser -------------------------------------------------------------
+
+SECTIONS = ("2.4", "2.6")
+
+
+def _submissions(root: Path) -> dict[str, str]:
+    """Eleven submissions of sections 2.4 and 2.6: name -> grading target."""
+    course = manifest.load()
+    found = [m for m in mutants.load(ROOT / "tests" / "mutants" / "ch2.toml") if m.section in SECTIONS]
+    m24 = [m for m in found if m.section == "2.4"]
+    m26 = [m for m in found if m.section == "2.6"]
+
+    def solution(sid: str, directory: Path) -> None:
+        module = course.section(sid).module
+        (directory / module).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "solutions" / module, directory / module)
+
+    subs: dict[str, str] = {"solution": "solutions", "stub": "exercises"}
+    plans: dict[str, list] = {f"pair-{i + 1}": [m24[i], m26[i + 1]] for i in range(min(len(m24), len(m26) - 1, 4))}
+    plans |= {"only-2-4-buggy": [m24[0]], "only-2-4-right": ["2.4"], "only-2-6-right": ["2.6"],
+              "slow-2-6": ["2.4", m26[0]], "syntax-error-2-6": ["2.4", "syntax"]}
+    for name, parts in plans.items():
+        directory = root / name
+        directory.mkdir(parents=True)
+        for part in parts:
+            if part == "syntax":
+                path = directory / course.section("2.6").module
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("def classify(:\n", encoding="utf-8")
+            elif isinstance(part, str):
+                solution(part, directory)
+            else:
+                mutants.write_submission(part, course, directory)
+        subs[name] = str(directory)
+    return subs
+
+
+def _grade_batch(submissions: dict[str, str], out: Path) -> Path:
+    """Grade every submission with `hfcourse grade` (two at a time) into grade-batch's layout."""
+    from datetime import datetime, timezone
+    import time
+
+    def one(item: tuple[str, str]) -> tuple[str, str, float, subprocess.CompletedProcess, dict | None]:
+        start = time.monotonic()
+        proc, report = run_grade("--target", item[1], "--sections", *SECTIONS, timeout=900)
+        return item[0], item[1], time.monotonic() - start, proc, report
+
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(one, submissions.items()))
+    students = []
+    for name, target, duration, proc, report in results:
+        folder = out / "students" / name
+        folder.mkdir(parents=True)
+        (folder / "log.txt").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+        entry = {"name": name, "submission": target, "duration": round(duration, 2), "report": None, "error": None,
+                 "status": "error", "score": 0, "max_score": 0}
+        if report is not None:
+            (folder / "report.json").write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+            entry.update(status="graded", score=report["score"], max_score=report["max_score"],
+                         report=f"students/{name}/report.json")
+        else:
+            entry["error"] = proc.stderr[-2000:] or f"exit status {proc.returncode}"
+        students.append(entry)
+    meta = {"course": manifest.load().title, "started": started,
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "sections": list(SECTIONS), "seed": None, "students": students}
+    (out / "batch.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), encoding="utf-8")
+    return out
+
+
+def _browser(url: str, *args: str, work: Path) -> subprocess.CompletedProcess:
+    """Headless Chromium on an empty profile; host names resolve to nothing, so nothing can leave."""
+    profile = Path(tempfile.mkdtemp(dir=work, prefix="profile-"))
+    cmd = [shutil.which("chromium") or "chromium", "--headless", "--no-sandbox", f"--user-data-dir={profile}",
+           "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND", *args, url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=180)
+
+
+def _page_requests(netlog: Path) -> list[str]:
+    """URLs a page asked the network stack for (the browser's own background requests have no origin)."""
+    data, _ = json.JSONDecoder().raw_decode(netlog.read_text(encoding="utf-8"))
+    start_job = data["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    urls = []
+    for event in data["events"]:
+        params = event.get("params") or {}
+        if event["type"] == start_job and "url" in params and (
+                params.get("initiator") != "not an origin" or "file://" in params.get("network_isolation_key", "")):
+            urls.append(params["url"])
+    return urls
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None,
+                    reason="chromium is not on PATH (Debian/Ubuntu: apt-get install -y chromium)")
+def test_class_report_of_real_gradings_in_headless_chromium(tmp_path: Path):
+    _check_in_browser(_grade_batch(_submissions(tmp_path / "subs"), tmp_path / "batch"), tmp_path / "browser")
+
+
+def _check_in_browser(batch_dir: Path, work: Path) -> None:
+    """The report of a graded class renders in Chromium, with its plots, and asks the network for nothing."""
+    batch = load_batch(batch_dir)
+    assert len(batch.graded) >= 10, [(s.name, s.error) for s in batch.students if not s.graded]
+    solution, stub = batch.student("solution").run, batch.student("stub").run
+    assert solution.score == solution.max_score > 0 and stub.score == 0
+    assert {cell(stub, sid).state for sid in SECTIONS} == {"not_attempted"}
+    assert any(b.section == "2.6" for s in batch.graded for b in s.run.benchmarks)
+
+    report = write_class_report(batch_dir)
+    work.mkdir()
+    netlog = work / "net.json"
+    proc = _browser(report.as_uri() + "#sort=total&lang=zh", "--dump-dom", f"--log-net-log={netlog}", work=work)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    dom = _Doc(proc.stdout)
+    assert dom.find("body", **{"data-ready": "1"}), "the page's script ran"
+    assert dom.find("html", **{"data-lang": "zh"}), "the language switch ran"
+    assert dom.find("table", id="heatmap", **{"data-sorted": "total:desc"})
+    rows = [(a["data-student"], cells) for a, cells in dom.rows if "data-student" in a]
+    assert {name for name, _ in rows} == {s.name for s in batch.students}
+    fractions = [s.fraction if s.graded else -1 for s in map(batch.student, (name for name, _ in rows))]
+    assert fractions == sorted(fractions, reverse=True), "rows sorted by total score after the script ran"
+    assert len([a for a in dom.find("rect") if a.get("class") == "bar"]) == 10
+    assert len(dom.find("svg")) == 3, "score histogram, section box plot and throughput plot"
+    points = [a for a in dom.find("circle") if a.get("class") == "point"]
+    assert len(points) >= len(batch.graded) * len(SECTIONS)
+    assert _page_requests(netlog) == [], "the report asked for something over the network"
+
+    control = work / "control.html"
+    control.write_text('<!doctype html><img src="http://example.invalid/x.png">', encoding="utf-8")
+    _browser(control.as_uri(), "--dump-dom", f"--log-net-log={work / 'control.json'}", work=work)
+    assert _page_requests(work / "control.json") == ["http://example.invalid/x.png"], "the net-log check works"
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for url, shot, size in ((report.as_uri() + "#sort=total", "class-report.png", "1280,2600"),
+                            (write_student_page(batch_dir, "pair-1").as_uri(), "student-page.png", "1100,1500")):
+        (ARTIFACTS / shot).unlink(missing_ok=True)
+        proc = _browser(url, "--hide-scrollbars", f"--window-size={size}", f"--screenshot={ARTIFACTS / shot}", work=work)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert (ARTIFACTS / shot).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (ARTIFACTS / shot).stat().st_size > 20_000
+
+    for student in batch.graded:
+        page = write_student_page(batch_dir, student.name).read_text(encoding="utf-8")
+        shown = {c.strip() for t, c in re.findall(r"<(code)>(.*?)</code>", page)}
+        seen = {x for t in student.run.tests if t.visibility == "visible" for x in (t.message, t.hint)}
+        for t in student.run.tests:
+            if t.visibility == "hidden":
+                assert t.name not in shown, (student.name, t.name)
+                for secret in (t.message, t.hint):
+                    assert not secret or secret in seen or escape(secret) not in page, (student.name, t.name, secret)
+        assert str(student.run.seed) not in page

@@ -20,10 +20,10 @@ h3 { font-size: 15px; margin: 14px 0 6px; }
 html[data-lang="en"] .langs button[data-lang="en"], html[data-lang="zh"] .langs button[data-lang="zh"] {
   background: #333; color: #fff; }
 table { border-collapse: collapse; margin: 6px 0; max-width: 100%; }
-table.failing td:last-child { min-width: 260px; }
+table.failing code { white-space: nowrap; } table.failing td:last-child { min-width: 220px; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 table.sortable th[data-key] { cursor: pointer; user-select: none; }
 table.sortable th[data-key]::after { content: " ↕"; color: #999; }
 table.sortable th.asc::after { content: " ↑"; color: #000; } table.sortable th.desc::after { content: " ↓"; color: #000; }

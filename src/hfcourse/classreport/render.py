@@ -29,6 +29,10 @@ def _pct(fraction: float | None) -> str:
     return "–" if fraction is None else f"{100 * fraction:.0f}%"
 
 
+def _short(text: str, limit: int = 16) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _num(x: float) -> str:
     return f"{x:g}"
 
@@ -72,8 +76,8 @@ def render_class_report(batch: Batch, *, lang: str = "en") -> str:
     graded = batch.graded
     fractions = [s.fraction for s in graded]
     students = sorted(batch.students, key=lambda s: s.name.casefold())
-    section_rows = [BoxRow(f"{s.info.id} {s.info.title}", [(f, f"{name}: {_pct(f)}") for name, f in s.fractions])
-                    for s in stats]
+    section_rows = [BoxRow(f"{s.info.id} {s.info.title}", [(f, f"{name}: {_pct(f)}") for name, f in s.fractions],
+                           label_zh=f"{s.info.id} {_short(s.info.title_zh)}") for s in stats]
     series = agg.bench_series(batch, infos)
     bench_plot = None
     if series:

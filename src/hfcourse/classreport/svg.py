@@ -64,6 +64,7 @@ class BoxRow:
     label: str
     points: list[tuple[float, str]]
     threshold: float | None = None
+    label_zh: str = ""
 
 
 def boxes(rows: list[BoxRow], *, label: str, x_max: float, tick: Callable[[float], str], ticks: int = 5,
@@ -86,7 +87,10 @@ def boxes(rows: list[BoxRow], *, label: str, x_max: float, tick: Callable[[float
                      f'<text x="{_num(x(v))}" y="{bottom + 16}" text-anchor="middle">{escape(tick(v))}</text>')
     for r, row in enumerate(rows):
         cy = top + row_height * r + row_height / 2
-        parts.append(f'<text x="{left - 8}" y="{_num(cy + 4)}" text-anchor="end">{escape(row.label)}</text>')
+        text = escape(row.label)
+        if row.label_zh:
+            text = f'<tspan lang="en">{text}</tspan><tspan lang="zh">{escape(row.label_zh)}</tspan>'
+        parts.append(f'<text x="{left - 8}" y="{_num(cy + 4)}" text-anchor="end">{text}</text>')
         stats = box_stats([v for v, _ in row.points])
         if stats is not None:
             lo, q1, med, q3, hi = stats
