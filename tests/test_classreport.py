@@ -258,6 +258,18 @@ def test_bad_batch_directories_are_named_with_a_fix(tmp_path: Path):
     assert "Could not be graded" in render_class_report(batch)
 
 
+def test_batch_still_running_without_a_section_list(tmp_path: Path):
+    _write_batch(tmp_path, {"ada": _student_run(2, 3, 4, 1.0), "bo": "queued"})
+    meta = json.loads((tmp_path / "batch.json").read_text())
+    meta.update(finished=None, sections=[])
+    meta["students"][1]["status"] = "pending"
+    (tmp_path / "batch.json").write_text(json.dumps(meta))
+    batch = load_batch(tmp_path)
+    assert [i.id for i in section_infos(batch)] == ["2.2", "2.6"] and batch.finished == ""
+    assert not batch.student("bo").graded and batch.student("bo").error == "queued"
+    assert len(_Doc(render_class_report(batch)).find("svg")) == 3
+
+
 def test_report_command_writes_default_paths(batch_dir: Path, tmp_path: Path):
     proc = run_cli("report", str(batch_dir), timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -382,7 +394,7 @@ def _check_in_browser(batch_dir: Path, work: Path) -> None:
     batch = load_batch(batch_dir)
     assert len(batch.graded) >= 10, [(s.name, s.error) for s in batch.students if not s.graded]
     solution, stub = batch.student("solution").run, batch.student("stub").run
-    assert solution.score == solution.max_score > 0 and stub.score == 0
+    assert solution.score > stub.score == 0 and solution.max_score == stub.max_score > 0
     assert {cell(stub, sid).state for sid in SECTIONS} == {"not_attempted"}
     assert any(b.section == "2.6" for s in batch.graded for b in s.run.benchmarks)
 
