@@ -112,3 +112,11 @@ def test_grading_checks_on_the_fake_course(fake):
     # the untouched tests pass on the solution and are NOT_ATTEMPTED on the stub: nothing else is reported
     assert set(found) == {"graders/ch9/test_s1_arith.py::test_label", "graders/ch9/test_s1_arith.py::test_add"}
     assert any("grading solutions" in line for line in lines) and any("grading exercises" in line for line in lines)
+
+
+def test_a_grader_that_does_not_import_is_reported(fake):
+    _edit(fake / "graders" / "ch9" / "test_s1_arith.py", "import torch\n", "import torch_that_is_not_installed\n")
+    found = _by_where(validate.check_static(manifest.load(fake / "course.toml")))
+    grader = found["graders/ch9/test_s1_arith.py"]
+    assert "does not import" in grader.problem and "torch_that_is_not_installed" in grader.problem
+    assert found["graders/ch9/test_s1_arith.py"].fix == "run it with pytest and fix the error"

@@ -238,7 +238,9 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
     """Problems found without grading anything (``sections``: the ready ones to check; default all)."""
     chosen = sections if sections is not None else [s for s in course.sections if s.ready]
     tests, problems = collect_graders(course, chosen)
-    problems = _files(course, chosen) + problems + _points(course, chosen, tests)
+    broken = {p.where for p in problems}
+    counted = [s for s in chosen if f"graders/{s.grader}" not in broken]
+    problems = _files(course, chosen) + problems + _points(course, counted, tests)
     if sections is None:
         problems += _orphans(course) + _mutants(course) + _planned(course)
     return problems
