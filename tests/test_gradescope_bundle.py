@@ -75,6 +75,9 @@ def test_stage_finds_modules_in_any_upload_layout(tmp_path):
     assert (tmp_path / "staged" / "ch2" / "s3_models.py").read_text() == "A = 1\n"
     assert (tmp_path / "staged" / "ch2" / "s4_tokenizers.py").is_symlink()
     assert sorted(p.name for p in (tmp_path / "staged").rglob("*.py")) == ["s2_behind_the_pipeline.py", "s3_models.py", "s4_tokenizers.py"]
+    (tmp_path / "empty").mkdir()
+    assert stage_submission(course, tmp_path / "empty", tmp_path / "nothing") == {}
+    assert (tmp_path / "nothing").is_dir(), "an empty upload still stages a directory: it grades as NOT_ATTEMPTED"
 
 
 @pytest.mark.slow

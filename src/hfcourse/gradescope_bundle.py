@@ -99,6 +99,7 @@ def stage_submission(course: Course, submission: Path, staged: Path) -> dict[str
     (when its file name is unique in the course) alone at any depth. Symbolic links stay links,
     so grading refuses them. Returns ``{section id: path in the upload}``."""
     submission, staged = Path(submission), Path(staged)
+    staged.mkdir(parents=True, exist_ok=True)
     files = _candidates(submission)
     names = [Path(s.module).name for s in course.sections]
     taken: dict[str, str] = {}
