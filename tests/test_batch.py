@@ -146,6 +146,27 @@ def test_a_grading_over_its_time_is_stopped_and_recorded(tmp_path):
     assert result.entries["alice"] == alice
 
 
+def test_ctrl_c_stops_the_gradings_and_keeps_the_batch_file(tmp_path):
+    subs = tmp_path / "subs"
+    _module(subs / "alice")
+    log = tmp_path / "subs-graded" / "students" / "alice" / "log.txt"
+    proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade-batch", str(subs), "--sections", "2.2",
+                             "--no-report"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and batchmod._descendants(proc.pid)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    gradings = batchmod._descendants(proc.pid)
+    assert gradings, "the grading subprocess never started"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    data = json.loads((tmp_path / "subs-graded" / "batch.json").read_text(encoding="utf-8"))
+    assert data["finished"] is None
+    assert data["students"][0]["status"] == "error" and "interrupted" in data["students"][0]["error"]
+    time.sleep(0.5)
+    assert not [pid for pid in gradings if _alive(pid)], "no grading process outlives the batch"
+
+
 def test_batch_gradebook_leaves_ungraded_cells_empty():
     students = [{"name": "alice", "score": 7.5, "max_score": 10.0, "status": "graded"},
                 {"name": "bob", "score": None, "max_score": 10.0, "status": "error"}]
