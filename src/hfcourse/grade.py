@@ -20,13 +20,13 @@ class GradeError(RuntimeError):
 
 
 def resolve_target(target: str) -> str:
-    """``solutions``, ``exercises``, or an absolute path to a submission directory."""
+    """``solutions``, ``exercises``, or an absolute path to a submission directory, .zip or notebook."""
     if target in ("solutions", "exercises"):
         return target
     path = Path(target).expanduser().resolve()
-    if not (path.is_dir() or (path.is_file() and path.suffix == ".zip")):
-        raise GradeError(f"--target {target}: no such directory or .zip file. Use solutions, exercises, or a "
-                         "submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
+    if not (path.is_dir() or (path.is_file() and path.suffix in (".zip", ".ipynb"))):
+        raise GradeError(f"--target {target}: no such directory, .zip or .ipynb file. Use solutions, exercises, a "
+                         "submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …) or a section's notebook")
     return str(path)
 
 

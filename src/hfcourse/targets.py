@@ -27,8 +27,10 @@ class IngestError(ValueError):
 
 
 class Source:
-    """Where the graded modules come from. A submission (directory or .zip) is copied into a
-    private directory: expected module files only, regular files only, within size limits."""
+    """Where the graded modules come from. A submission (directory, .zip, or one notebook) is copied
+    into a private directory: expected files only, regular files only, within size limits. A section
+    may be submitted as its module (``ch2/s2_behind_the_pipeline.py``) or as its notebook
+    (``ch2/s2_behind_the_pipeline.ipynb``), whose tagged exercise cells become the module."""
 
     def __init__(self, course: Course, target: str):
         self.course = course
@@ -49,31 +51,62 @@ class Source:
     def _stage(self, submitted: Path) -> Path:
         self._staged = Path(tempfile.mkdtemp(prefix="hfcourse-submission-"))
         os.chmod(self._staged, 0o755)
-        if submitted.is_file() and zipfile.is_zipfile(submitted):
+        if submitted.suffix == ".ipynb" and submitted.is_file() and not submitted.is_symlink():
+            self._stage_notebook(submitted)
+        elif submitted.is_file() and zipfile.is_zipfile(submitted):
             self._stage_zip(submitted)
         elif submitted.is_dir():
             self._stage_dir(submitted)
         else:
-            raise IngestError(f"--target {submitted}: not a directory or a .zip file. Give solutions, exercises, "
-                              "or a submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py, …)")
+            raise IngestError(f"--target {submitted}: not a directory, a .zip or an .ipynb file. Give solutions, "
+                              "exercises, or a submission laid out like exercises/ (ch2/s2_behind_the_pipeline.py "
+                              "or .ipynb, …)")
         return self._staged
 
+    def _wanted(self) -> dict[str, tuple[Section, bool]]:
+        """Accepted paths in a submission: each section's module and notebook (True: a notebook)."""
+        from hfcourse.notebooks import notebook_path
+
+        wanted = {s.module: (s, False) for s in self.course.sections}
+        wanted.update({notebook_path(s): (s, True) for s in self.course.sections})
+        return wanted
+
+    def _stage_notebook(self, submitted: Path) -> None:
+        from hfcourse.notebooks import MAX_NOTEBOOK_BYTES, NotebookError, section_of
+
+        if submitted.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise IngestError(f"{submitted.name} is {submitted.stat().st_size} bytes, over the {MAX_NOTEBOOK_BYTES} "
+                              "byte limit for notebooks: clear the outputs and save again")
+        data = submitted.read_bytes()
+        try:
+            sec = section_of(data, self.course, submitted.name)
+        except NotebookError as exc:
+            raise IngestError(str(exc)) from None
+        self._accept(sec, True, submitted.name, data)
+
     def _stage_dir(self, submitted: Path) -> None:
-        for sec in self.course.sections:
-            src = submitted / sec.module
+        seen: dict[str, str] = {}
+        for name, (sec, is_notebook) in self._wanted().items():
+            src = submitted / name
             if not src.exists() and not src.is_symlink():
                 continue
+            if sec.id in seen:
+                self.problems[sec.id] = f"both {seen[sec.id]} and {name} were submitted: submit one of them"
+                continue
+            seen[sec.id] = name
             info = src.lstat()
-            inside = os.path.realpath(src) == os.path.join(os.path.realpath(submitted), sec.module)
+            inside = os.path.realpath(src) == os.path.join(os.path.realpath(submitted), name)
+            limit = self._limit(is_notebook)
             if not stat.S_ISREG(info.st_mode) or not inside:
-                self.problems[sec.id] = f"{sec.module} is not a regular file (a symlink or a device): submit the file itself"
-            elif info.st_size > MAX_MODULE_BYTES:
-                self.problems[sec.id] = f"{sec.module} is {info.st_size} bytes, over the {MAX_MODULE_BYTES} byte limit"
+                self.problems[sec.id] = f"{name} is not a regular file (a symlink or a device): submit the file itself"
+            elif info.st_size > limit:
+                self.problems[sec.id] = f"{name} is {info.st_size} bytes, over the {limit} byte limit"
             else:
-                self._write(sec.module, src.read_bytes())
+                self._accept(sec, is_notebook, name, src.read_bytes())
 
     def _stage_zip(self, submitted: Path) -> None:
-        wanted = {s.module: s for s in self.course.sections}
+        wanted = self._wanted()
+        seen: dict[str, str] = {}
         with zipfile.ZipFile(submitted) as archive:
             entries = archive.infolist()
             if len(entries) > MAX_ARCHIVE_ENTRIES:
@@ -81,21 +114,49 @@ class Source:
             prefix = _common_prefix([e.filename for e in entries if not e.is_dir()], wanted)
             for entry in entries:
                 name = entry.filename[len(prefix):] if entry.filename.startswith(prefix) else entry.filename
-                sec = wanted.get(name)
-                if sec is None:
+                if name not in wanted:
                     continue
+                sec, is_notebook = wanted[name]
+                if seen.get(sec.id, name) != name:
+                    self.problems[sec.id] = f"both {seen[sec.id]} and {name} were submitted: submit one of them"
+                    continue
+                seen[sec.id] = name
+                limit = self._limit(is_notebook)
                 kind = (entry.external_attr >> 16) & 0o170000
                 if kind not in (0, stat.S_IFREG) or ".." in PurePosixPath(entry.filename).parts or entry.filename.startswith("/"):
                     self.problems[sec.id] = f"{entry.filename}: not a regular file entry (a symlink or an unsafe path)"
-                elif entry.file_size > MAX_MODULE_BYTES:
-                    self.problems[sec.id] = f"{entry.filename} is {entry.file_size} bytes, over the {MAX_MODULE_BYTES} byte limit"
+                elif entry.file_size > limit:
+                    self.problems[sec.id] = f"{entry.filename} is {entry.file_size} bytes, over the {limit} byte limit"
                 else:
                     with archive.open(entry) as fh:
-                        data = fh.read(MAX_MODULE_BYTES + 1)
-                    if len(data) > MAX_MODULE_BYTES:
-                        self.problems[sec.id] = f"{entry.filename} unpacks to more than {MAX_MODULE_BYTES} bytes"
+                        data = fh.read(limit + 1)
+                    if len(data) > limit:
+                        self.problems[sec.id] = f"{entry.filename} unpacks to more than {limit} bytes"
                     else:
-                        self._write(name, data)
+                        self._accept(sec, is_notebook, entry.filename, data)
+
+    @staticmethod
+    def _limit(is_notebook: bool) -> int:
+        if is_notebook:
+            from hfcourse.notebooks import MAX_NOTEBOOK_BYTES
+
+            return MAX_NOTEBOOK_BYTES
+        return MAX_MODULE_BYTES
+
+    def _accept(self, sec: Section, is_notebook: bool, name: str, data: bytes) -> None:
+        """Stage one submitted file as the section's module (a notebook's exercise cells are extracted)."""
+        if is_notebook:
+            from hfcourse.notebooks import NotebookError, extract
+
+            try:
+                data = extract(data, sec, name).encode("utf-8")
+            except NotebookError as exc:
+                self.problems[sec.id] = str(exc)
+                return
+            if len(data) > MAX_MODULE_BYTES:
+                self.problems[sec.id] = f"the code cells of {name} are {len(data)} bytes, over the {MAX_MODULE_BYTES} byte limit"
+                return
+        self._write(sec.module, data)
 
     def _write(self, module: str, data: bytes) -> None:
         dst = self._staged / module
