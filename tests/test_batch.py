@@ -43,6 +43,7 @@ def test_submissions_are_directories_and_zips_with_safe_names(tmp_path):
     _module(tmp_path / "alice")
     (tmp_path / "bob.zip").write_bytes(b"not really a zip")
     (tmp_path / "Ünal_2").mkdir()
+    (tmp_path / "carol.ipynb").write_text("{}")
     (tmp_path / "alice.zip").write_bytes(b"")
     (tmp_path / "bad name").mkdir()
     (tmp_path / "-rf").mkdir()
@@ -57,6 +58,7 @@ def test_submissions_are_directories_and_zips_with_safe_names(tmp_path):
     assert by_name["alice"].problem is None and by_name["alice"].path == tmp_path / "alice"
     assert by_name["bob"].problem is None and by_name["bob"].path == tmp_path / "bob.zip"
     assert by_name["Ünal_2"].problem is None
+    assert by_name["carol"].problem is None and by_name["carol"].path == tmp_path / "carol.ipynb"
     assert "both named alice" in by_name["alice.zip"].problem
     for name in ("bad name", "-rf", "new\\nline"):
         assert "not a safe folder name" in by_name[name].problem, name

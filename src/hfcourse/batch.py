@@ -1,4 +1,4 @@
-"""Grade a class: a folder with one submission per student (a directory or a .zip).
+"""Grade a class: a folder with one submission per student (a directory, a .zip or one .ipynb notebook).
 
 Each submission is graded by its own ``hfcourse grade`` subprocess (own sandbox and workers), at
 most ``jobs`` at a time, with a wall-clock limit. The output directory holds ``batch.json``,
@@ -55,7 +55,7 @@ def _printable(text: str) -> str:
 
 
 def find_submissions(root: Path, exclude: Path | None = None) -> tuple[list[Submission], list[str]]:
-    """The submissions in ``root`` (directories and .zip files, by name) and the entries ignored."""
+    """The submissions in ``root`` (directories, .zip and .ipynb files, by name) and the entries ignored."""
     found: list[Submission] = []
     ignored: list[str] = []
     seen: dict[str, str] = {}
@@ -67,7 +67,7 @@ def find_submissions(root: Path, exclude: Path | None = None) -> tuple[list[Subm
             continue
         if entry.is_dir():
             name = entry.name
-        elif entry.is_file() and entry.suffix.lower() == ".zip":
+        elif entry.is_file() and entry.suffix.lower() in (".zip", ".ipynb"):
             name = entry.name[: -len(entry.suffix)]
         else:
             ignored.append(_printable(entry.name))
@@ -88,7 +88,7 @@ def find_submissions(root: Path, exclude: Path | None = None) -> tuple[list[Subm
 
 
 def content_hash(path: Path) -> str:
-    """SHA-256 of a .zip file's bytes, or of a directory's relative paths, link targets and file bytes."""
+    """SHA-256 of a file's bytes (.zip, .ipynb), or of a directory's relative paths, link targets and file bytes."""
     digest = hashlib.sha256()
     if path.is_file():
         with path.open("rb") as fh:
@@ -183,7 +183,7 @@ class BatchRun:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.ignored: list[str] = []
-        """Entries of the submissions folder that are neither a directory nor a .zip file."""
+        """Entries of the submissions folder that are neither a directory nor a .zip or .ipynb file."""
         self.skipped: list[str] = []
         """Students not graded again: unchanged since their last grading."""
 
@@ -316,7 +316,7 @@ def run_batch(submissions: Path | str, *, out: Path | str | None = None, section
     (events: ``queued``, ``skipped`` when unchanged, ``error`` when it cannot be graded, ``done``)."""
     root = Path(submissions).expanduser().resolve()
     if not root.is_dir():
-        raise BatchError(f"{submissions}: no such folder. Give a folder holding one directory or .zip per student")
+        raise BatchError(f"{submissions}: no such folder. Give a folder holding one directory, .zip or .ipynb per student")
     course = manifest.load()
     try:
         chosen = [s.id for s in course.select(sections)]
@@ -325,7 +325,7 @@ def run_batch(submissions: Path | str, *, out: Path | str | None = None, section
     out_dir = Path(out).expanduser().resolve() if out else root.parent / f"{root.name}-graded"
     subs, ignored = find_submissions(root, exclude=out_dir)
     if not subs:
-        raise BatchError(f"{root} holds no submissions: put one directory or .zip file per student in it")
+        raise BatchError(f"{root} holds no submissions: put one directory, .zip or .ipynb file per student in it")
     batch = BatchRun(course, root, out_dir, chosen, seed, timeout or default_timeout(len(chosen)))
     batch.ignored = ignored
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,23 +11,23 @@ __all__ = ["register"]
 _TEXT = {
     "en": {"grading": "grading", "skipped": "unchanged since the last run: skipped (--force re-grades)",
            "student": "student", "score": "score", "status": "status", "time": "time (s)",
-           "title": "grade-batch", "ignored": "ignored (neither a directory nor a .zip file)",
+           "title": "grade-batch", "ignored": "ignored (not a directory, .zip or .ipynb file)",
            "totals": "{graded} graded, {skipped} skipped as unchanged, {errors} error(s) — results in {out}",
            "report": "class report written to {path}", "report_failed": "the class report could not be written: {exc}"},
     "zh": {"grading": "评分中", "skipped": "自上次评分后未改变：已跳过（--force 重新评分）",
            "student": "学生", "score": "得分", "status": "状态", "time": "用时（秒）",
-           "title": "批量评分", "ignored": "已忽略（既不是目录也不是 .zip 文件）",
+           "title": "批量评分", "ignored": "已忽略（不是目录、.zip 或 .ipynb 文件）",
            "totals": "已评分 {graded}，未改变跳过 {skipped}，出错 {errors} — 结果在 {out}",
            "report": "班级报告已写入 {path}", "report_failed": "无法生成班级报告：{exc}"},
 }
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("grade-batch", help="grade a folder of submissions (one directory or .zip per student)",
+    p = sub.add_parser("grade-batch", help="grade a folder of submissions (one directory, .zip or .ipynb per student)",
                        description="Grade every submission in SUBMISSIONS in parallel, each in its own sandboxed "
                                    "process; write one report per student, batch.json and gradebook.csv. "
                                    "Re-running skips unchanged submissions. Exit 0 whenever the batch ran.")
-    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one directory or .zip file per student")
+    p.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one directory, .zip or .ipynb file per student")
     p.add_argument("--out", default=None, help="output folder (default: SUBMISSIONS-graded next to SUBMISSIONS)")
     p.add_argument("--sections", nargs="*", default=None, metavar="S",
                    help="section ids (2.6) or chapters (2); default: every ready section")
