@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -247,21 +248,26 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
 
 
 def _grade(course: Course, target: str, sections: list[Section], log: Callable[[str], None]) -> dict | None:
+    """One grading run of ``target`` over ``sections`` in a subprocess; its JSON report, or None."""
     fd, name = tempfile.mkstemp(prefix="hfcourse-validate-", suffix=".json")
     os.close(fd)
     out = Path(name)
-    log(f"grading {target} of {len(sections)} section(s): {' '.join(s.id for s in sections)}")
+    log(f"grading {target} of {len(sections)} section(s): {' '.join(s.id for s in sections)} …")
+    started = time.monotonic()
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "hfcourse.cli", "grade", "--target", target, "--sections", *(s.id for s in sections),
              "--format", "json", "--out", str(out)],
-            env={**os.environ, "HFCOURSE_ROOT": str(course.root)}, stderr=subprocess.PIPE,
+            env={**os.environ, "HFCOURSE_ROOT": str(course.root)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
         report = json.loads(out.read_text(encoding="utf-8")) if proc.returncode == 0 and out.stat().st_size else None
     finally:
         out.unlink(missing_ok=True)
     if report is None:
         log(proc.stderr[-2000:])
+    else:
+        passed = sum(t["status"] == "passed" for t in report["tests"])
+        log(f"  {target}: {len(report['tests'])} test(s), {passed} passed, in {time.monotonic() - started:.0f} s")
     return report
 
 
