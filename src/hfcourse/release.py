@@ -260,11 +260,11 @@ def build_release(course: Course, out: Path, *, force: bool = False, classroom: 
     checkout = _harness_checkout()
     ready = [s for s in course.sections if s.ready]
 
-    log("harness: src/hfcourse, pyproject.toml, constraints.txt")
+    log("harness / 评分框架: src/hfcourse, pyproject.toml, constraints.txt")
     _copy(checkout / "src" / "hfcourse", out / "src" / "hfcourse")
     for name in ("pyproject.toml", "constraints.txt", "LICENSE"):
         _copy(checkout / name, out / name)
-    log("course: course.toml, fixtures/, the student guide in docs/")
+    log("course / 课程: course.toml, fixtures/, docs/students*")
     _copy(root / "course.toml", out / "course.toml")
     _copy(root / "fixtures", out / "fixtures")
     for doc in sorted((root / "docs").glob("students*")):
@@ -274,7 +274,7 @@ def build_release(course: Course, out: Path, *, force: bool = False, classroom: 
     summary: dict = {"course": course.title, "commit": _commit(root), "sections": []}
     rows = []
     for s in ready:
-        log(f"section {s.id}: exercise and public tests")
+        log(f"section / 小节 {s.id}: exercise and public tests / 练习和公开测试")
         _copy(root / "exercises" / s.module, out / "exercises" / s.module)
         grader = root / "graders" / s.grader
         public = public_grader(grader.read_text(encoding="utf-8"), str(grader.relative_to(root)))
@@ -287,7 +287,7 @@ def build_release(course: Course, out: Path, *, force: bool = False, classroom: 
     for extra in ("__init__.py", "README.md"):
         for path in (root / "exercises").rglob(extra):
             _copy(path, out / path.relative_to(root))
-    log("notebooks: one per section, generated from the exercises")
+    log("notebooks / 笔记本: one per section, from the exercises / 每个小节一个，由练习生成")
     notebooks.write(course, ready, out / "notebooks")
     if classroom:
         workflow = out / ".github" / "workflows" / "classroom.yml"

@@ -10,6 +10,10 @@ from pathlib import Path
 __all__ = ["register"]
 
 
+def _say(args: argparse.Namespace, en: str, zh: str) -> None:
+    print(zh if args.lang == "zh" else en)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
@@ -65,15 +69,17 @@ def _cmd_release(args: argparse.Namespace) -> int:
         return 2
     kept = sum(len(s["public_tests"]) for s in summary["sections"])
     hidden = sum(s["hidden_tests"] + len(s["visible_tests_needing_the_solution"]) for s in summary["sections"])
-    print(f"release written to {out}: {len(summary['sections'])} section(s), {kept} public test(s); "
-          f"{hidden} test(s) stay hidden")
+    n = len(summary["sections"])
+    _say(args, f"release written to {out}: {n} section(s), {kept} public test(s); {hidden} test(s) stay hidden",
+         f"发布已写入 {out}：{n} 个小节，{kept} 个公开测试；{hidden} 个测试保持隐藏")
     for s in summary["sections"]:
         if s["visible_tests_needing_the_solution"]:
-            print(f"  {s['id']}: visible but kept back (they compare with the reference solution): "
-                  + ", ".join(s["visible_tests_needing_the_solution"]))
+            names = ", ".join(s["visible_tests_needing_the_solution"])
+            _say(args, f"  {s['id']}: visible but kept back (they compare with the reference solution): {names}",
+                 f"  {s['id']}：公开但未发布（需要与参考解答比较）：{names}")
     if args.zip:
         archive = shutil.make_archive(str(out.resolve()), "zip", root_dir=out.resolve().parent, base_dir=out.resolve().name)
-        print(f"zip written to {archive}")
+        _say(args, f"zip written to {archive}", f"zip 已写入 {archive}")
     return 0
 
 
@@ -93,9 +99,11 @@ def _cmd_gradescope_bundle(args: argparse.Namespace) -> int:
     except (KeyError, BundleError) as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
-    sections = " ".join(s.id for s in chosen) if chosen else "every ready section"
-    print(f"{args.out}: {len(names)} files; grades {sections}. Upload it as the assignment's autograder "
-          "(Configure Autograder > Zip file upload).")
+    sections = " ".join(s.id for s in chosen) if chosen else ""
+    _say(args, f"{args.out}: {len(names)} files; grades {sections or 'every ready section'}. Upload it as the "
+               "assignment's autograder (Configure Autograder > Zip file upload).",
+         f"{args.out}：{len(names)} 个文件；评分 {sections or '所有 ready 小节'}。在作业的 Configure Autograder > "
+         "Zip file upload 中上传它。")
     return 0
 
 
@@ -103,7 +111,7 @@ def _cmd_classroom_workflow(args: argparse.Namespace) -> int:
     from hfcourse.gradescope_bundle import classroom_workflow
 
     try:
-        _, chosen = _chosen(args)
+        _chosen(args)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=sys.stderr)
         return 2
@@ -113,8 +121,10 @@ def _cmd_classroom_workflow(args: argparse.Namespace) -> int:
         return 2
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(classroom_workflow().replace("{{sections}}", " ".join(args.sections or ())), encoding="utf-8")
-    print(f"wrote {out}: commit it as .github/workflows/classroom.yml of the assignment's template repository, "
-          "and set vars.HFCOURSE_COURSE_REPO and secrets.HFCOURSE_COURSE_TOKEN")
+    _say(args, f"wrote {out}: commit it as .github/workflows/classroom.yml of the assignment's template repository, "
+               "and set vars.HFCOURSE_COURSE_REPO and secrets.HFCOURSE_COURSE_TOKEN",
+         f"已写入 {out}：把它作为作业模板仓库的 .github/workflows/classroom.yml 提交，并设置 "
+         "vars.HFCOURSE_COURSE_REPO 和 secrets.HFCOURSE_COURSE_TOKEN")
     return 0
 
 
