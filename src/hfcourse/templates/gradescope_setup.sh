@@ -14,6 +14,8 @@ if [ -z "${HFCOURSE_SKIP_INSTALL:-}" ]; then
     echo "== the course harness"
     python3 -m venv "$VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip
+    # the CPU build of torch (the image has no GPU), then the course with its pinned libraries
+    "$VENV/bin/python" -m pip install -q -c "$COURSE/constraints.txt" torch --index-url https://download.pytorch.org/whl/cpu
     "$VENV/bin/python" -m pip install -q -c "$COURSE/constraints.txt" "$COURSE"
 fi
 
