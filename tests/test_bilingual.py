@@ -63,7 +63,7 @@ def test_cli_and_notebook_messages():
     for key, (en, zh) in MESSAGES.items():
         if set(re.findall(r"{(\w+)}", en)) != set(re.findall(r"{(\w+)}", zh)):
             problems.append(f"{key}: the two languages use different fields")
-    for text in (notebooks._HOWTO, notebooks._CHECK):
+    for text in (notebooks._HOWTO, notebooks._CHECK, notebooks._UNSAVED):
         if not (CJK.search(text) and LATIN.search(text)):
             problems.append(f"notebook text is not in both languages: {text[:60]!r}")
     assert problems == []

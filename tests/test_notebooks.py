@@ -193,6 +193,7 @@ def test_solutions_notebook_checks_to_full_marks(tmp_path, kernel_manager_factor
     nb = nbformat.read(path, as_version=4)
     text = _execute(nb, path.parent, kernel_manager_factory)
     assert "10 / 10" in text and "full marks" in text, text
+    assert "differs from the cell you ran last" not in text, "every cell was saved as it ran"
 
 
 @pytest.mark.slow
@@ -201,8 +202,11 @@ def test_stubs_notebook_runs_and_reports_not_attempted(tmp_path, kernel_manager_
     assert proc.returncode == 0, proc.stderr
     path = tmp_path / NB_PATH
     nb = nbformat.read(path, as_version=4)
+    edited = next(c for c in nb.cells if c.metadata.get("hfcourse", {}).get("function") == "predict_labels")
+    edited.source += "\n# an edit that was run but never saved"
     text = _execute(nb, path.parent, kernel_manager_factory)
     assert "0 / 10" in text and text.count("NOT_ATTEMPTED") == 5, text
+    assert "saved notebook's predict_labels differs" in text and "preprocess" not in text.split("\n")[0], text
 
 
 @pytest.mark.slow

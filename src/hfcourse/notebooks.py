@@ -47,6 +47,13 @@ _CHECK = (
 )
 
 
+_UNSAVED = (
+    "Note: the saved notebook's {names} differs from the cell you ran last. The check grades the saved file: "
+    "save the notebook (Ctrl-S) and run this cell again.\n"
+    "注意：已保存的笔记本中的 {names} 与你最后运行的单元格不同。检查的是已保存的文件：请保存笔记本（Ctrl-S）后重新运行本单元格。"
+)
+
+
 class NotebookError(ValueError):
     """A notebook that cannot be read or holds no exercise cells; the message says how to fix it."""
 
@@ -209,6 +216,9 @@ def check(section: str, notebook: str | os.PathLike, *, lang: str | None = None)
                   f"check(\"{section}\", \"path/to/notebook.ipynb\")\n"
                   f"在 {Path.cwd()} 中找不到笔记本 {notebook}：请先保存，或传入它的路径。")
             return
+    unsaved = _unsaved_cells(path, section)
+    if unsaved:
+        print(_UNSAVED.format(names=", ".join(unsaved)), flush=True)
     cmd = [sys.executable, "-m", "hfcourse.cli", *(["--lang", lang] if lang else []), "check", section,
            "--target", str(path)]
     env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "110"}
@@ -216,3 +226,30 @@ def check(section: str, notebook: str | os.PathLike, *, lang: str | None = None)
         assert proc.stdout is not None
         for line in proc.stdout:
             print(line, end="", flush=True)
+
+
+def _unsaved_cells(path: Path, section: str) -> list[str]:
+    """Exercise functions whose last run in this IPython kernel differs from the saved notebook."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return []
+    shell = get_ipython()
+    if shell is None:
+        return []
+    history = [str(cell) for cell in shell.user_ns.get("In", [])]
+    try:
+        cells = json.loads(path.read_text(encoding="utf-8")).get("cells", [])
+    except (OSError, ValueError):
+        return []
+    unsaved = []
+    for cell in cells:
+        tag = cell.get("metadata", {}).get(KEY, {})
+        if not (isinstance(tag, dict) and tag.get("section") == section and tag.get("role") == "function"):
+            continue
+        saved = "".join(cell.get("source", "")) if isinstance(cell.get("source"), list) else str(cell.get("source", ""))
+        name = str(tag.get("function", ""))
+        ran = [h for h in history if f"def {name}(" in h or f"class {name}" in h]
+        if ran and ran[-1].strip() != saved.strip():
+            unsaved.append(name)
+    return unsaved
