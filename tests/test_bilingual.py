@@ -106,6 +106,11 @@ UNTRANSLATED = {
     "ch5/test_s6_faiss_search.py": "likely of lines 48 and 112 repeat the English code with no Chinese words",
 }
 """Graders known to miss Chinese text; strict: the test fails once they are fixed, so the entry goes."""
+IN_PROGRESS = {
+    "ch7/test_s5_summarization.py": "hint_zh of line 49 is the English code only (chapter 7 is being written)",
+    "ch7/test_s6_causal_lm_from_scratch.py": "likely of line 207 is the English code only (chapter 7 is being written)",
+}
+"""Graders of chapters still being written that miss Chinese text (not strict while they change)."""
 
 
 def _grader_files() -> list:
@@ -113,6 +118,8 @@ def _grader_files() -> list:
     for path in sorted((ROOT / "graders").rglob("test_*.py")):
         rel = path.relative_to(ROOT / "graders").as_posix()
         marks = [pytest.mark.xfail(strict=True, reason=UNTRANSLATED[rel])] if rel in UNTRANSLATED else []
+        if rel in IN_PROGRESS:
+            marks = [pytest.mark.xfail(strict=False, reason=IN_PROGRESS[rel])]
         params.append(pytest.param(path, id=rel, marks=marks))
     return params
 
