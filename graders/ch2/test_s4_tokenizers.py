@@ -1,5 +1,7 @@
 """Grader for 2.4 Tokenizers."""
 
+import re
+
 import pytest
 
 from hfcourse import expect
@@ -50,7 +52,8 @@ def test_manual_ids(student, fx, rng):
 @pytest.mark.grade(points=2, hint="decode(ids, skip_special_tokens=True) drops [CLS] and [SEP].",
                    hint_zh="decode(ids, skip_special_tokens=True) 会去掉 [CLS] 和 [SEP]。")
 def test_roundtrip(student, reference, fx, rng):
-    plain = " ".join(w.strip(".,!?;:'\"") for w in sample_sentences(rng, 1, min_words=6)[0].split())
+    # letters, digits and spaces only: decode() puts spaces around punctuation ("2:10" -> "2 : 10")
+    plain = " ".join(re.sub(r"[^A-Za-z0-9]+", " ", sample_sentences(rng, 1, min_words=6)[0]).split())
     expect.equal(student.roundtrip(fx.ref(TOK), plain), " ".join(plain.lower().split()), "decoded text",
                  likely=("skip the special tokens when decoding", "解码时跳过特殊token"))
     for text in sample_sentences(rng, 3):
