@@ -39,6 +39,14 @@ def exercises(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def notebooks(session: nox.Session) -> None:
+    """Write the stub notebooks into notebooks/ and run the generated 2.2 notebooks in a Jupyter kernel."""
+    _install(session)
+    session.run("hfcourse", "notebook", "all", *session.posargs)
+    session.run("pytest", "tests/test_notebooks.py")
+
+
+@nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Benchmark the suite itself: grading speed (a section cold and warm, the whole course), worker
     start, call overhead, fixture builds, peak memory, benchmark fairness, and the reference solutions

@@ -155,7 +155,10 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="check your work on sections or chapters: hfcourse check 2.2")
     c.add_argument("sections", nargs="+", metavar="SECTION")
-    c.add_argument("--target", default="exercises", help="default: %(default)s")
+    c.add_argument("--target", default="exercises",
+                   help="exercises (default), a submission DIR or .zip, or a section's notebook .ipynb")
+    c.add_argument("--lang", choices=("en", "zh"), default=argparse.SUPPRESS,
+                   help="language of the report (also accepted before the command)")
     c.add_argument("-v", "--verbose", action="store_true")
     c.set_defaults(func=_cmd_check)
 
