@@ -90,7 +90,7 @@ def test_size_report(student, rng, tmp_path):
 
 
 @pytest.mark.grade(points=2, hint="for start in range(0, len(dataset), batch_size): yield dataset[start:start + batch_size]",
-                   hint_zh="for start in range(0, len(dataset), batch_size): yield dataset[start:start + batch_size]")
+                   hint_zh="按批切片并用 yield 逐批返回：for start in range(0, len(dataset), batch_size): yield dataset[start:start + batch_size]")
 def test_iter_batches(student, fx, rng):
     size = rng.randint(500, 4000)
     got = student.call("iter_batches", fx.ref(PUB), size, probe="ch5:consume")
@@ -109,7 +109,7 @@ def test_iter_batches(student, fx, rng):
 
 
 @pytest.mark.grade(points=1, visibility="visible", hint="load_dataset(\"json\", data_files=path, split=\"train\", streaming=True).take(n)",
-                   hint_zh="load_dataset(\"json\", data_files=path, split=\"train\", streaming=True).take(n)")
+                   hint_zh="以流式方式加载，只取前 n 条：load_dataset(\"json\", data_files=path, split=\"train\", streaming=True).take(n)")
 def test_stream_first_local(student, fx, rng):
     path, n = fx.path(PUB) / "raw" / PUBMED, rng.randint(5, 40)
     expect.equal(student.stream_first(str(path), n), _head(path, n), f"the first {n} records", STREAM_LIKELY)

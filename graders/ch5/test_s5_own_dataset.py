@@ -141,7 +141,7 @@ def test_fetch_issues_some_with_rate_limit(student, rng):
 
 
 @pytest.mark.grade(points=1, hint="dataset.map(lambda x: {\"is_pull_request\": x[\"pull_request\"] is not None})",
-                   hint_zh="dataset.map(lambda x: {\"is_pull_request\": x[\"pull_request\"] is not None})")
+                   hint_zh="用 map 添加一列：dataset.map(lambda x: {\"is_pull_request\": x[\"pull_request\"] is not None})")
 def test_add_is_pull_request(student, rng, tmp_path):
     seed, n, repo = rng.randrange(10**6), rng.randint(30, 60), _repo(rng)
     issues = _issues(seed, n, repo)
@@ -169,7 +169,7 @@ def test_get_comments(student, rng):
 
 
 @pytest.mark.grade(points=2, hint="dataset.map(lambda x: {\"comments\": get_comments(…, x[\"number\"], …)})",
-                   hint_zh="dataset.map(lambda x: {\"comments\": get_comments(…, x[\"number\"], …)})")
+                   hint_zh="用 map 为每个 issue 取回评论：dataset.map(lambda x: {\"comments\": get_comments(…, x[\"number\"], …)})")
 def test_attach_comments(student, rng, tmp_path):
     n = rng.randint(30, 50)
     server, token, seed, repo = _service(student, rng, "gh-attach", num_issues=n)
@@ -205,16 +205,16 @@ def _check_card(path, owner: str, repo: str, n: int) -> None:
         value = data.get(key)
         expect.equal(value if isinstance(value, list) else [value], want, f"card metadata {key!r}",
                      likely=("DatasetCardData(language=\"en\", license=\"apache-2.0\", pretty_name=…, size_categories=…, task_categories=[…])",
-                             "DatasetCardData(language=\"en\", license=\"apache-2.0\", pretty_name=…, size_categories=…, task_categories=[…])"))
+                             "填写 DatasetCardData(language=\"en\", license=\"apache-2.0\", pretty_name=…, size_categories=…, task_categories=[…])"))
     summary = f"Issues and pull requests of the GitHub repository {owner}/{repo}, with their comments: {n} rows."
     for line in (f"# Dataset Card for {name}", summary, f"- **Repository:** https://github.com/{owner}/{repo}"):
         expect.true(line in card.text, f"the card text has no line {line!r}",
                     likely=("DatasetCard.from_template(data, pretty_name=…, dataset_summary=…, repo=…)",
-                            "DatasetCard.from_template(data, pretty_name=…, dataset_summary=…, repo=…)"))
+                            "用 DatasetCard.from_template(data, pretty_name=…, dataset_summary=…, repo=…) 生成卡片"))
 
 
 @pytest.mark.grade(points=2, hint="DatasetCard.from_template(DatasetCardData(...), pretty_name=…, dataset_summary=…, repo=…).save(directory / \"README.md\")",
-                   hint_zh="DatasetCard.from_template(DatasetCardData(...), pretty_name=…, dataset_summary=…, repo=…).save(directory / \"README.md\")")
+                   hint_zh="用模板生成数据集卡片并保存：DatasetCard.from_template(DatasetCardData(...), pretty_name=…, dataset_summary=…, repo=…).save(directory / \"README.md\")")
 def test_write_card(student, rng):
     repo, n = _repo(rng), rng.randint(10, 5000)
     path = student.call("write_card", student.scratch("card"), OWNER, repo, n)

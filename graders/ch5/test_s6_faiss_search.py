@@ -46,7 +46,7 @@ def test_keep_issues_with_comments(student, fx, rng):
                    "keep_issues_with_comments")
     want = _with_comments(ds.to_list())
     expect.equal(sorted(got["columns"]), sorted(KEEP), "columns kept",
-                 likely=("remove_columns(set(KEEP).symmetric_difference(column_names))", "remove_columns(set(KEEP).symmetric_difference(column_names))"))
+                 likely=("remove_columns(set(KEEP).symmetric_difference(column_names))", "只保留需要的列：remove_columns(set(KEEP).symmetric_difference(column_names))"))
     expect.equal(got["rows"], want, "rows kept",
                  likely=("drop pull requests AND issues without comments", "既要去掉 pull request，也要去掉没有评论的 issue"))
 
@@ -110,7 +110,7 @@ def test_embed_comments(student, fx, rng):
     ref = _ref(student, "to-embed", part.remove_columns(["text", "embeddings"]))
     got = _dataset(student.call("embed_comments", ref, fx.ref(MODEL), fx.ref(TOK), probe="ch5:dataset"), "embed_comments")
     expect.equal([r.get("text") for r in got["rows"]], [_text(r) for r in part.to_list()], "text column",
-                 likely=("comments.map(concatenate_text)", "comments.map(concatenate_text)"))
+                 likely=("comments.map(concatenate_text)", "先用 comments.map(concatenate_text) 拼接文本"))
     expect.true(got["features"].get("embeddings", "").endswith("Value('float32'))"),
                 f"embeddings must be float32 values, got {got['features'].get('embeddings')}",
                 likely=("store get_embeddings(...).numpy(): float32", "存 get_embeddings(...).numpy()：float32"))
