@@ -120,3 +120,10 @@ def test_a_grader_that_does_not_import_is_reported(fake):
     grader = found["graders/ch9/test_s1_arith.py"]
     assert "does not import" in grader.problem and "torch_that_is_not_installed" in grader.problem
     assert found["graders/ch9/test_s1_arith.py"].fix == "run it with pytest and fix the error"
+
+
+def test_a_section_without_public_tests_gets_a_note(fake):
+    _edit(fake / "graders" / "ch9" / "test_s1_arith.py", 'points=1, visibility="visible", hint="a + b"', 'points=1, hint="a + b"')
+    problems = validate.check_static(manifest.load(fake / "course.toml"))
+    assert [(p.where, p.note) for p in problems] == [("9.1", True)]
+    assert "no public test" in problems[0].problem and "it has no visible test" in problems[0].problem

@@ -202,6 +202,31 @@ def _planned(course: Course) -> list[Problem]:
     return out
 
 
+def _public(course: Course, sections: list[Section]) -> list[Problem]:
+    """Notes on sections whose student release would hold no public test."""
+    from hfcourse.release import ReleaseError, public_grader
+
+    out = []
+    for s in sections:
+        path = course.root / "graders" / s.grader
+        if not path.is_file():
+            continue
+        try:
+            public = public_grader(path.read_text(encoding="utf-8"), f"graders/{s.grader}")
+        except (ReleaseError, SyntaxError):
+            continue
+        if not public.kept:
+            why = (f"its visible tests need the reference solution ({', '.join(public.needs_solution)})"
+                   if public.needs_solution else "it has no visible test")
+            why_zh = "其公开测试需要参考解答" if public.needs_solution else "它没有公开测试"
+            out.append(Problem(
+                s.id, f"the student release has no public test of this section: {why}",
+                "give a simple test visibility=\"visible\" that checks facts it computes itself, not the reference",
+                f"学生发布版中此小节没有公开测试：{why_zh}",
+                "把一个只检查自身计算的事实（不依赖参考解答）的简单测试标为 visibility=\"visible\"", note=True))
+    return out
+
+
 def _mutants(course: Course) -> list[Problem]:
     out = []
     for path in sorted((course.root / "tests" / "mutants").glob("*.toml")):
@@ -243,7 +268,7 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
     counted = [s for s in chosen if f"graders/{s.grader}" not in broken]
     problems = _files(course, chosen) + problems + _points(course, counted, tests)
     if sections is None:
-        problems += _orphans(course) + _mutants(course) + _planned(course)
+        problems += _orphans(course) + _mutants(course) + _planned(course) + _public(course, counted)
     return problems
 
 
