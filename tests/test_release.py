@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hfcourse import manifest, stubs
 from hfcourse.release import ReleaseError, build_release, public_grader
@@ -104,7 +105,7 @@ def test_release_holds_no_solution_text_and_no_hidden_test(tmp_path):
     course = tmp_path / "course"
     shutil.copytree(FAKE, course, ignore=shutil.ignore_patterns("__pycache__"))
     canaries = _plant(course)
-    proc = run_cli("release", str(tmp_path / "out" / "release"), "--zip", env={"HFCOURSE_ROOT": str(course)})
+    proc = run_cli("release", str(tmp_path / "out" / "release"), "--zip", "--classroom", env={"HFCOURSE_ROOT": str(course)})
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "out"
     assert (out / "release.zip").is_file() and (out / "release" / "exercises" / "ch9" / "s1_arith.py").is_file()
@@ -120,6 +121,8 @@ def test_release_holds_no_solution_text_and_no_hidden_test(tmp_path):
     summary = json.loads((release / "release.json").read_text())
     assert summary["sections"] == [{"id": "9.1", "public_tests": ["test_add"], "hidden_tests": 4,
                                     "visible_tests_needing_the_solution": []}]
+    workflow = yaml.safe_load((release / ".github" / "workflows" / "classroom.yml").read_text())
+    assert workflow["jobs"]["grade"]["env"]["HFCOURSE_SECTIONS"] == ""
     readme = (release / "README.md").read_text()
     assert "pip install -c constraints.txt -e ." in readme and "hfcourse check 9.1" in readme and "隐藏测试" in readme
 
