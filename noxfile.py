@@ -39,6 +39,13 @@ def exercises(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def validate(session: nox.Session) -> None:
+    """Check the course: files, markers and points agree; solutions pass and stubs are NOT_ATTEMPTED."""
+    _install(session)
+    session.run("hfcourse", "validate", *session.posargs)
+
+
+@nox.session(default=False)
 def notebooks(session: nox.Session) -> None:
     """Write the stub notebooks into notebooks/ and run the generated 2.2 notebooks in a Jupyter kernel."""
     _install(session)
