@@ -13,7 +13,7 @@ import ast
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-__all__ = ["Edit", "Source", "OPERATORS", "COURSE_OPERATORS", "GENERIC_OPERATORS", "describe"]
+__all__ = ["Edit", "Source", "OPERATORS", "COURSE_OPERATORS", "GENERIC_OPERATORS"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ Operator = Callable[[ast.AST, Source], Iterator[Edit]]
 _DIM_FUNCS = {"softmax", "log_softmax", "argmax", "argmin", "mean", "sum", "max", "min", "cumsum", "logsumexp",
               "norm", "topk", "sort", "argsort", "std", "var", "prod", "cat", "stack", "squeeze", "unsqueeze"}
 _MODULES = {"torch", "F", "nn", "np", "numpy", "functional"}
-_FLAG_KEYWORDS = {"padding": "padding", "truncation": "truncation", "batched": "batched"}
+_FLAG_KEYWORDS = {"padding", "truncation", "batched"}
 _SEED_CALLS = {"set_seed", "manual_seed", "seed"}
 _NO_GRAD = {"no_grad", "inference_mode"}
 
@@ -269,7 +269,3 @@ GENERIC_OPERATORS: dict[str, Operator] = {
 }
 OPERATORS: dict[str, Operator] = {**COURSE_OPERATORS, **GENERIC_OPERATORS}
 
-
-def describe(name: str) -> str:
-    """The first docstring line of operator ``name``."""
-    return (OPERATORS[name].__doc__ or "").strip().splitlines()[0]
