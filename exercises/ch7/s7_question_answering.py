@@ -10,7 +10,9 @@ their offsets (``None`` outside the context) and the id of their example, so tha
 model's start and end logits can be turned back into text: the ``n_best`` best starts and
 ends of every window, spans inside the context and no longer than ``max_answer_length``
 tokens, the highest ``start + end`` logit wins. Exact match and F1 come from the squad
-metric. transformers 5 has no question-answering pipeline any more: this is how it works.
+metric. The same fine-tuning as an Accelerate loop gathers the logits of every process and
+cuts them to the number of validation windows. transformers 5 has no question-answering
+pipeline any more: this is how it works.
 Course: https://huggingface.co/learn/llm-course/chapter7/7
 
 在类 SQuAD 数据集上微调抽取式问答模型。超过模型窗口的上下文用 ``stride`` 和
@@ -18,7 +20,8 @@ Course: https://huggingface.co/learn/llm-course/chapter7/7
 答案不完全在窗口内时标为 ``(0, 0)``。验证窗口保留偏移量（上下文以外为 ``None``）和所属样本的
 id，以便把模型的起止 logits 还原成文本：每个窗口取 ``n_best`` 个最好的起点和终点，只保留
 位于上下文内、长度不超过 ``max_answer_length`` 个 token 的区间，``start + end`` logit 最高的
-胜出。精确匹配和 F1 由 squad 指标计算。transformers 5 已移除问答 pipeline，这里就是它的原理。
+胜出。精确匹配和 F1 由 squad 指标计算。用 Accelerate 循环写同样的微调时，汇总各进程的 logits，
+并截取到验证窗口的数量。transformers 5 已移除问答 pipeline，这里就是它的原理。
 """
 
 from __future__ import annotations
@@ -28,8 +31,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from datasets import load_dataset
-from transformers import Trainer, TrainingArguments, default_data_collator
+from torch.utils.data import DataLoader
+from transformers import Trainer, TrainingArguments, default_data_collator, get_scheduler
 
 
 def preprocess_training_examples(examples: dict[str, list], tokenizer, max_length: int,
@@ -100,3 +105,22 @@ def fine_tune(model, tokenizer, data_dir: str, metric_path: str, out_dir: Path, 
     ``predict_answers`` list, "train_loss": the ``training_loss`` of ``trainer.train()``}``."""
     # TODO: implement fine_tune (see the docstring)
     raise NotImplementedError("7.7 fine_tune: not implemented yet")
+
+
+def accelerate_fine_tune(model, tokenizer, data_dir: str, metric_path: str, train_rows: int, eval_rows: int,
+                         max_length: int, stride: int, epochs: int, lr: float, seed: int) -> dict[str, Any]:
+    """The same fine-tuning as an Accelerate loop.
+
+    Build the train and validation windows as ``fine_tune`` does; set the torch format (the
+    validation windows without ``example_id`` and ``offset_mapping``) and make loaders of 16
+    with ``default_data_collator``, the train loader shuffled with a ``torch.Generator``
+    seeded with ``seed``. Call ``set_seed(seed)``, create ``Accelerator(cpu=True)`` (the
+    course's ``fp16=True`` is now ``mixed_precision="fp16"``), prepare the model,
+    ``torch.optim.AdamW(lr=lr)`` and the loaders, and train ``epochs`` epochs with a linear
+    schedule from ``get_scheduler`` (no warm-up). Then, in eval mode and without gradients,
+    gather the start and end logits of every batch (``accelerator.gather``), concatenate them
+    and keep the first ``len(validation windows)`` rows (the last batch may be padded across
+    processes), and score them with ``compute_metrics``. Return ``{"metrics",
+    "predictions": the predict_answers list, "losses": the loss of every training step}``."""
+    # TODO: implement accelerate_fine_tune (see the docstring)
+    raise NotImplementedError("7.7 accelerate_fine_tune: not implemented yet")

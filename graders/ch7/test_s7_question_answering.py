@@ -313,3 +313,29 @@ def test_fine_tune_improves_exact_match(student, reference, fx, rng):
     want = reference.fine_tune(fx.ref(BASE, fresh=True), *args, reference.scratch("qa-run"), *run)
     expect.close(torch.tensor(float(got["train_loss"])), torch.tensor(float(want["train_loss"])),
                  "training loss vs. the reference with the same seed", atol=0.05)
+
+
+@pytest.mark.grade(points=2,
+                   hint="Gather the start and end logits of every eval batch with accelerator.gather, np.concatenate them and keep the first len(validation windows) rows before compute_metrics.",
+                   hint_zh="用 accelerator.gather 汇总每个评估batch的起止 logits，np.concatenate 后只保留前 len(验证窗口) 行，再调用 compute_metrics。")
+def test_accelerate_loop_improves_exact_match(student, reference, fx, rng):
+    seed, eval_rows = rng.randrange(1000), 60
+    run = (fx.ref(TOK), str(fx.path(DATA) / "squad"), str(fx.path(METRIC) / "squad"), 300, eval_rows, 64, 16, 2, 3e-3, seed)
+    got = student.accelerate_fine_tune(fx.ref(BASE, fresh=True), *run)
+    expect.true(isinstance(got, dict) and {"metrics", "predictions", "losses"} <= set(got),
+                "accelerate_fine_tune must return a dict with metrics, predictions and losses")
+    examples = list(fx.load(DATA)["validation"].select(range(eval_rows)))
+    own = _own_scores(_answers(got["predictions"], eval_rows), examples)
+    expect.close(torch.tensor(float(got["metrics"]["exact_match"])), torch.tensor(own["exact_match"]),
+                 "reported exact match vs. the returned predictions", atol=1e-6)
+    enc = _encode(fx, examples, 64, 16)
+    before = _own_scores(_own_predict(*_logits(fx, BASE, enc), _own_features(enc, examples), examples, 20, 30), examples)
+    expect.true(own["exact_match"] >= before["exact_match"] + MIN_GAIN,
+                f"exact match after the Accelerate loop is {own['exact_match']:.1f}, the untrained head gets "
+                f"{before['exact_match']:.1f}: training must add at least {MIN_GAIN:.0f} points", likely=(
+                    "accelerator.backward(loss), then optimizer.step(), lr_scheduler.step(), optimizer.zero_grad() for every batch",
+                    "每个batch：accelerator.backward(loss)，然后 optimizer.step()、lr_scheduler.step()、optimizer.zero_grad()"))
+    want = reference.accelerate_fine_tune(fx.ref(BASE, fresh=True), *run)
+    expect.close(torch.tensor(got["losses"]), torch.tensor(want["losses"]), "training losses vs. the reference",
+                 atol=1e-3, rtol=1e-3, likely=("set_seed(seed) and shuffle with torch.Generator().manual_seed(seed)",
+                                               "调用 set_seed(seed)，并用 torch.Generator().manual_seed(seed) 打乱"))

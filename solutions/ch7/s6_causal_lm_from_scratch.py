@@ -7,7 +7,8 @@ model from a configuration instead of a checkpoint, and train it with 🤗 Accel
 that weighs up the samples that use the libraries' key tokens (``plt``, ``pd``, ``fit``…),
 weight decay on every weight except biases and LayerNorm weights, gradient accumulation,
 gradient clipping and a learning-rate schedule with warm-up; perplexity is
-``exp(mean loss)`` on held-out windows.
+``exp(mean loss)`` on held-out windows. The ``Trainer`` version does the same with the plain
+causal-LM loss and ``DataCollatorForLanguageModeling(mlm=False)``.
 Course: https://huggingface.co/learn/llm-course/chapter7/6
 
 从零训练一个 GPT-2 类的代码模型：以流式方式读取大型代码语料，只保留用到数据科学库的文件；
@@ -15,7 +16,8 @@ Course: https://huggingface.co/learn/llm-course/chapter7/6
 ``return_length``）；用配置而不是检查点构建模型，再用 🤗 Accelerate 训练：损失函数加大使用
 这些库关键 token（``plt``、``pd``、``fit``……）的样本的权重，除偏置和 LayerNorm 权重外都做
 权重衰减，并使用梯度累积、梯度裁剪和带预热的学习率调度；困惑度是留出窗口上
-``exp(平均损失)``。
+``exp(平均损失)``。``Trainer`` 版本用普通的因果语言模型损失和
+``DataCollatorForLanguageModeling(mlm=False)`` 完成同样的训练。
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import torch
 from datasets import Dataset, load_dataset
 from torch.nn import CrossEntropyLoss
 from torch.utils.data import DataLoader
-from transformers import AutoConfig, DataCollatorForLanguageModeling, GPT2LMHeadModel, get_scheduler
+from transformers import (AutoConfig, DataCollatorForLanguageModeling, GPT2LMHeadModel, Trainer, TrainingArguments,
+                          get_scheduler)
 
 
 def any_keyword_in_string(string: str, keywords: list[str]) -> bool:
@@ -285,4 +288,54 @@ def train(config: dict[str, Any]) -> dict[str, Any]:
     _, perplexity_after = evaluate_perplexity(model, eval_dataloader, accelerator)
     return {"losses": losses, "grad_norms": grad_norms, "learning_rates": learning_rates,
             "perplexity_before": perplexity_before, "perplexity_after": perplexity_after, "tokens": tokens}
+    # END SOLUTION
+
+
+def trainer_train(config: dict[str, Any], out_dir) -> Trainer:
+    """The ``Trainer`` version of ``train``, with the same ``config`` (``keywords`` and
+    ``alpha`` unused: the loss is the model's own). Call ``set_seed(seed)``, tokenize both
+    splits with ``tokenize`` (batched map, original columns removed), build the model with
+    ``make_model`` and a ``Trainer`` with ``processing_class=tokenizer``, the collator of
+    ``collate`` (``DataCollatorForLanguageModeling(tokenizer, mlm=False)`` with the
+    end-of-text token as padding), the tokenized train and validation splits, and
+    ``TrainingArguments(out_dir, per_device_train_batch_size=batch_size,
+    per_device_eval_batch_size=batch_size, gradient_accumulation_steps=…, num_train_epochs=epochs,
+    weight_decay=…, warmup_steps=…, lr_scheduler_type="cosine", learning_rate=lr, seed=seed,
+    eval_strategy="no", save_strategy="no", report_to="none", disable_tqdm=True)`` (the course's
+    ``fp16=True`` needs a GPU). Train it and return the trainer."""
+    # BEGIN SOLUTION
+    from transformers import AutoTokenizer, set_seed
+
+    set_seed(config["seed"])
+    tokenizer = AutoTokenizer.from_pretrained(config["tokenizer_dir"])
+    raw = load_dataset(config["data_dir"])
+    context_length = config["context_length"]
+    splits = {"train": raw["train"].select(range(config["train_rows"])),
+              "validation": raw["validation"].select(range(config["eval_rows"]))}
+    tokenized = {name: split.map(lambda b: tokenize(b, tokenizer, context_length), batched=True,
+                                 remove_columns=split.column_names)
+                 for name, split in splits.items()}
+    model = make_model(tokenizer, context_length, config["n_embd"], config["n_layer"], config["n_head"])
+    tokenizer.pad_token = tokenizer.eos_token
+    args = TrainingArguments(
+        out_dir,
+        per_device_train_batch_size=config["batch_size"],
+        per_device_eval_batch_size=config["batch_size"],
+        gradient_accumulation_steps=config["gradient_accumulation_steps"],
+        num_train_epochs=config["epochs"],
+        weight_decay=config["weight_decay"],
+        warmup_steps=config["warmup_steps"],
+        lr_scheduler_type="cosine",
+        learning_rate=config["lr"],
+        seed=config["seed"],
+        eval_strategy="no",
+        save_strategy="no",
+        report_to="none",
+        disable_tqdm=True,
+    )
+    trainer = Trainer(model=model, args=args, processing_class=tokenizer,
+                      data_collator=DataCollatorForLanguageModeling(tokenizer, mlm=False),
+                      train_dataset=tokenized["train"], eval_dataset=tokenized["validation"])
+    trainer.train()
+    return trainer
     # END SOLUTION

@@ -8,7 +8,9 @@ their offsets (``None`` outside the context) and the id of their example, so tha
 model's start and end logits can be turned back into text: the ``n_best`` best starts and
 ends of every window, spans inside the context and no longer than ``max_answer_length``
 tokens, the highest ``start + end`` logit wins. Exact match and F1 come from the squad
-metric. transformers 5 has no question-answering pipeline any more: this is how it works.
+metric. The same fine-tuning as an Accelerate loop gathers the logits of every process and
+cuts them to the number of validation windows. transformers 5 has no question-answering
+pipeline any more: this is how it works.
 Course: https://huggingface.co/learn/llm-course/chapter7/7
 
 在类 SQuAD 数据集上微调抽取式问答模型。超过模型窗口的上下文用 ``stride`` 和
@@ -16,7 +18,8 @@ Course: https://huggingface.co/learn/llm-course/chapter7/7
 答案不完全在窗口内时标为 ``(0, 0)``。验证窗口保留偏移量（上下文以外为 ``None``）和所属样本的
 id，以便把模型的起止 logits 还原成文本：每个窗口取 ``n_best`` 个最好的起点和终点，只保留
 位于上下文内、长度不超过 ``max_answer_length`` 个 token 的区间，``start + end`` logit 最高的
-胜出。精确匹配和 F1 由 squad 指标计算。transformers 5 已移除问答 pipeline，这里就是它的原理。
+胜出。精确匹配和 F1 由 squad 指标计算。用 Accelerate 循环写同样的微调时，汇总各进程的 logits，
+并截取到验证窗口的数量。transformers 5 已移除问答 pipeline，这里就是它的原理。
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from datasets import load_dataset
-from transformers import Trainer, TrainingArguments, default_data_collator
+from torch.utils.data import DataLoader
+from transformers import Trainer, TrainingArguments, default_data_collator, get_scheduler
 
 
 def preprocess_training_examples(examples: dict[str, list], tokenizer, max_length: int,
@@ -223,5 +228,72 @@ def fine_tune(model, tokenizer, data_dir: str, metric_path: str, out_dir: Path, 
         "metrics": compute_metrics(start_logits, end_logits, features, examples, metric_path),
         "predictions": predict_answers(start_logits, end_logits, features, examples),
         "train_loss": train_output.training_loss,
+    }
+    # END SOLUTION
+
+
+def accelerate_fine_tune(model, tokenizer, data_dir: str, metric_path: str, train_rows: int, eval_rows: int,
+                         max_length: int, stride: int, epochs: int, lr: float, seed: int) -> dict[str, Any]:
+    """The same fine-tuning as an Accelerate loop.
+
+    Build the train and validation windows as ``fine_tune`` does; set the torch format (the
+    validation windows without ``example_id`` and ``offset_mapping``) and make loaders of 16
+    with ``default_data_collator``, the train loader shuffled with a ``torch.Generator``
+    seeded with ``seed``. Call ``set_seed(seed)``, create ``Accelerator(cpu=True)`` (the
+    course's ``fp16=True`` is now ``mixed_precision="fp16"``), prepare the model,
+    ``torch.optim.AdamW(lr=lr)`` and the loaders, and train ``epochs`` epochs with a linear
+    schedule from ``get_scheduler`` (no warm-up). Then, in eval mode and without gradients,
+    gather the start and end logits of every batch (``accelerator.gather``), concatenate them
+    and keep the first ``len(validation windows)`` rows (the last batch may be padded across
+    processes), and score them with ``compute_metrics``. Return ``{"metrics",
+    "predictions": the predict_answers list, "losses": the loss of every training step}``."""
+    # BEGIN SOLUTION
+    from accelerate import Accelerator
+    from transformers import set_seed
+
+    raw_datasets = load_dataset(data_dir)
+    train_raw = raw_datasets["train"].select(range(train_rows))
+    eval_raw = raw_datasets["validation"].select(range(eval_rows))
+    train_dataset = train_raw.map(lambda b: preprocess_training_examples(b, tokenizer, max_length, stride),
+                                  batched=True, remove_columns=train_raw.column_names)
+    validation_dataset = eval_raw.map(lambda b: preprocess_validation_examples(b, tokenizer, max_length, stride),
+                                      batched=True, remove_columns=eval_raw.column_names)
+    train_dataset.set_format("torch")
+    validation_set = validation_dataset.remove_columns(["example_id", "offset_mapping"])
+    validation_set.set_format("torch")
+    train_dataloader = DataLoader(train_dataset, shuffle=True, collate_fn=default_data_collator, batch_size=16,
+                                  generator=torch.Generator().manual_seed(seed))
+    eval_dataloader = DataLoader(validation_set, collate_fn=default_data_collator, batch_size=16)
+    set_seed(seed)
+    accelerator = Accelerator(cpu=True)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr)
+    model, optimizer, train_dataloader, eval_dataloader = accelerator.prepare(
+        model, optimizer, train_dataloader, eval_dataloader)
+    lr_scheduler = get_scheduler("linear", optimizer=optimizer, num_warmup_steps=0,
+                                 num_training_steps=epochs * len(train_dataloader))
+    losses = []
+    for _ in range(epochs):
+        model.train()
+        for batch in train_dataloader:
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            optimizer.step()
+            lr_scheduler.step()
+            optimizer.zero_grad()
+            losses.append(loss.item())
+    model.eval()
+    start_logits, end_logits = [], []
+    for batch in eval_dataloader:
+        with torch.no_grad():
+            outputs = model(**batch)
+        start_logits.append(accelerator.gather(outputs.start_logits).cpu().numpy())
+        end_logits.append(accelerator.gather(outputs.end_logits).cpu().numpy())
+    start_logits = np.concatenate(start_logits)[: len(validation_dataset)]
+    end_logits = np.concatenate(end_logits)[: len(validation_dataset)]
+    features, examples = list(validation_dataset), list(eval_raw)
+    return {
+        "metrics": compute_metrics(start_logits, end_logits, features, examples, metric_path),
+        "predictions": predict_answers(start_logits, end_logits, features, examples),
+        "losses": losses,
     }
     # END SOLUTION
