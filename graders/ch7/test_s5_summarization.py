@@ -48,7 +48,7 @@ def _close(got, want: dict[str, float], what: str, atol: float, likely=None) -> 
 
 @pytest.mark.grade(points=1, visibility="visible",
                    hint="return example[\"product_category\"] == \"book\" or example[\"product_category\"] == \"digital_ebook_purchase\"",
-                   hint_zh="return example[\"product_category\"] == \"book\" or example[\"product_category\"] == \"digital_ebook_purchase\"")
+                   hint_zh="类别为 \"book\" 或 \"digital_ebook_purchase\" 的评论都是图书评论：return example[\"product_category\"] == \"book\" or example[\"product_category\"] == \"digital_ebook_purchase\"")
 def test_filter_books(student, fx, rng):
     rows = [fx.load(name)["train"][rng.randrange(400)] for name in (EN, ES) for _ in range(6)]
     for category in ("book", "digital_ebook_purchase", "home", "toy"):

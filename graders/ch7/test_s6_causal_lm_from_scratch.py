@@ -208,7 +208,7 @@ def test_train_with_accelerate(student, reference, fx, rng):
     rates = [_cosine(k, config["warmup_steps"], steps, config["lr"]) for k in range(steps)]
     expect.close(torch.tensor(got["learning_rates"]), torch.tensor(rates), "learning rate of every optimizer step", atol=1e-9,
                  likely=("get_scheduler(\"cosine\", optimizer, num_warmup_steps=…, num_training_steps=epochs * (len(train_dataloader) // gradient_accumulation_steps))",
-                         "get_scheduler(\"cosine\", optimizer, num_warmup_steps=…, num_training_steps=epochs * (len(train_dataloader) // gradient_accumulation_steps))"))
+                         "训练步数按优化器更新次数计算：get_scheduler(\"cosine\", optimizer, num_warmup_steps=…, num_training_steps=epochs * (len(train_dataloader) // gradient_accumulation_steps))"))
     expect.true(got["perplexity_after"] < PERPLEXITY_DROP * got["perplexity_before"],
                 f"perplexity went from {got['perplexity_before']:.1f} to {got['perplexity_after']:.1f}: training must lower it",
                 likely=("call optimizer.step() after the accumulated backward passes", "累积若干次反向传播之后调用 optimizer.step()"))
