@@ -118,6 +118,7 @@ def test_push_revision(student, fx, rng):
                    hint_zh="tokenizer 和 AutoModelForSequenceClassification 都用 from_pretrained(repo_id, revision=revision, token=token)。")
 def test_download_revisions(student, fx, rng):
     svc, texts = _hub(student, fx), sample_sentences(rng, 4)
+    texts[rng.randrange(4)] = " ".join(sample_sentences(rng, 80))  # longer than the model's 512 tokens
     main = student.download_logits(svc, TOKEN, SEEDED, "main", texts)
     expect.close(main, _own_logits(fx, MODEL, texts), "logits of main", atol=1e-5,
                  likely=("pad the batch and pass the attention mask: tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\")",
