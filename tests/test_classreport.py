@@ -24,7 +24,7 @@ from hfcourse.classreport import (BatchError, load_batch, render_class_report, r
                                   write_class_report, write_student_page)
 from hfcourse.classreport.aggregate import bench_series, box_stats, cell, failing_tests, section_infos, section_stats
 from hfcourse.results import BenchFigure, RunResult, TestResult
-from tests.helpers import ROOT, run_cli, run_grade
+from helpers import ROOT, run_cli, run_grade
 
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CANARY = "CANARY-7f3a"
