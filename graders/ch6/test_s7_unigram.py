@@ -130,6 +130,11 @@ def test_encode_word_course(student, fx):
                likely=("start the table at score 1 as the course does, and keep the lowest total", "像课程一样从得分 1 开始，并保留最低的总分"))
     got = student.encode_word("Zebra", {"Z": 1.0, "e": 1.0, "b": 1.0, "a": 1.0})
     expect.equal((list(got[0]), got[1]), (["<unk>"], None), "a word with a character that is not in the model")
+    # a+b+c, ab+c and a+bc all cost 3: the tie goes to the segmentation found first, a+bc
+    got = student.encode_word("abc", {"a": 1.0, "b": 1.0, "c": 1.0, "ab": 2.0, "bc": 2.0})
+    expect.equal((list(got[0]), got[1]), (["a", "bc"], 4.0), "segmentation of 'abc' when several cost the same",
+                 likely=("on a tie keep the segmentation found first: update best[end] only for a strictly lower score",
+                         "得分相同时保留先找到的切分：只有新得分严格更低时才更新 best[end]"))
 
 
 @pytest.mark.grade(points=2, hint="loss = sum of freq * score(word); a token's score is how much the loss grows without it.",
