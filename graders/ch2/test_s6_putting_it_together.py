@@ -23,6 +23,7 @@ WAYS = {
 @pytest.mark.parametrize("way", list(WAYS))
 def test_encode_all_ways(student, fx, rng, way):
     texts = sample_sentences(rng, 4)
+    texts.insert(rng.randrange(5), sample_sentences(rng, 1)[0].split()[0])  # one word: shorter than 8 tokens
     got = student.encode_all_ways(fx.ref(TOK), texts)
     expect.true(isinstance(got, dict) and way in got, f"the result has no {way!r} entry")
     expect.equal(got[way], fx.load(TOK)(texts, **WAYS[way])["input_ids"], f"input_ids with {way}")
