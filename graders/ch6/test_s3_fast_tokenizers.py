@@ -1,5 +1,7 @@
 """Grader for 6.3 Fast tokenizers' special powers."""
 
+import re
+
 import pytest
 import torch
 
@@ -84,7 +86,8 @@ def test_tokens_and_word_ids(student, fx, rng):
 @pytest.mark.grade(points=1, hint="start, end = tokenizer(text).word_to_chars(word_index); return text[start:end].",
                    hint_zh="start, end = tokenizer(text).word_to_chars(word_index)；返回 text[start:end]。")
 def test_word_span(student, fx, rng):
-    plain = " ".join(w.strip(".,!?") for w in sample_sentences(rng, 1, min_words=8)[0].split())
+    # letters and digits only: the pre-tokenizer splits inner punctuation ("4:23" is three words)
+    plain = " ".join(re.sub(r"[^A-Za-z0-9]+", " ", sample_sentences(rng, 1, min_words=8)[0]).split())
     words = plain.split()
     for index in rng.sample(range(len(words)), 3):
         expect.equal(student.word_span(fx.ref(TOK), plain, index), words[index], f"word {index} of {plain!r}",
