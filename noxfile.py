@@ -46,6 +46,13 @@ def validate(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def mutants(session: nox.Session) -> None:
+    """Mutation score of the graders: killed / total per section, with the survivors."""
+    _install(session)
+    session.run("hfcourse", "mutants", *session.posargs)
+
+
+@nox.session(default=False)
 def notebooks(session: nox.Session) -> None:
     """Write the stub notebooks into notebooks/ and run the generated 2.2 notebooks in a Jupyter kernel."""
     _install(session)
