@@ -162,7 +162,11 @@ def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(SUBMISSIONS / "x14_hang"),
                              "--format", "json", "--out", str(out)], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(12)
+    # interrupt while a hanging call is in progress: once the student's worker runs, plus a moment
+    deadline = time.monotonic() + 90
+    while plan().jail and not _sandbox_processes(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    time.sleep(3 if plan().jail else 12)
     proc.send_signal(2)
     proc.communicate(timeout=60)
     report = json.loads(out.read_text())
