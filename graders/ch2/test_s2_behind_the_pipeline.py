@@ -7,6 +7,9 @@ from hfcourse import expect
 from hfcourse.fixtures.text import sample_sentences
 
 TOK, ENCODER, CLASSIFIER = "wordpiece-uncased", "tiny-bert", "tiny-sst2"
+NO_GRAD = ("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+           "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度")
+"""The likely mistake when a returned tensor carries autograd history (seen through the "grad" probe)."""
 
 
 def _texts(rng, n=6):
@@ -37,7 +40,9 @@ def test_preprocess_pads_and_truncates(student, fx, rng):
                    hint_zh="使用基础模型输出的 .last_hidden_state，在带注意力掩码的补齐batch上计算。")
 def test_hidden_states(student, reference, fx, rng):
     texts = _texts(rng, 5)
-    got = student.hidden_states(fx.ref(ENCODER), fx.ref(TOK), texts)
+    got = student.call("hidden_states", fx.ref(ENCODER), fx.ref(TOK), texts, probe="grad")
+    expect.true(not got["grad"], "hidden_states returned a tensor that carries autograd history", likely=NO_GRAD)
+    got = got["value"]
     want = reference.hidden_states(fx.ref(ENCODER), fx.ref(TOK), texts)
     expect.close(got, want, "last hidden state", atol=1e-4,
                  likely=("pass the whole encoding, model(**inputs), so the attention mask is used",
@@ -62,7 +67,9 @@ def test_predict_proba_is_a_distribution_per_text(student, fx, rng):
                    hint_zh="把注意力掩码传给模型：用 model(**inputs)，而不是 model(inputs[\"input_ids\"])。")
 def test_predict_proba_matches_reference(student, reference, fx, rng):
     texts = _texts(rng, 7)
-    got = student.predict_proba(fx.ref(CLASSIFIER), fx.ref(TOK), texts)
+    got = student.call("predict_proba", fx.ref(CLASSIFIER), fx.ref(TOK), texts, probe="grad")
+    expect.true(not got["grad"], "predict_proba returned probabilities that carry autograd history", likely=NO_GRAD)
+    got = got["value"]
     want = reference.predict_proba(fx.ref(CLASSIFIER), fx.ref(TOK), texts)
     expect.close(got, want, "probabilities", atol=1e-5,
                  likely=("probabilities of padded rows differ: did you pass attention_mask?",

@@ -10,6 +10,9 @@ from hfcourse import expect
 from hfcourse.fixtures.text import sample_sentences
 
 TOK, CLASSIFIER = "wordpiece-uncased", "tiny-sst2"
+NO_GRAD = ("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+           "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度")
+"""The likely mistake when a returned tensor carries autograd history (seen through the "grad" probe)."""
 
 
 @pytest.mark.grade(points=2, visibility="visible",
@@ -69,7 +72,9 @@ def test_reloaded_model_is_identical(student, fx):
 def test_logits_from_ids(student, reference, fx, rng):
     tok = fx.load(TOK)
     ids = tok(sample_sentences(rng, 4), padding="max_length", truncation=True, max_length=12)["input_ids"]
-    got = student.logits_from_ids(fx.ref(CLASSIFIER), ids)
+    got = student.call("logits_from_ids", fx.ref(CLASSIFIER), ids, probe="grad")
+    expect.true(not got["grad"], "logits_from_ids returned logits that carry autograd history", likely=NO_GRAD)
+    got = got["value"]
     expect.close(got, reference.logits_from_ids(fx.ref(CLASSIFIER), ids), "logits", atol=1e-5)
 
 

@@ -7,6 +7,9 @@ from hfcourse import expect
 from hfcourse.fixtures.text import sample_sentences
 
 TOK, CLASSIFIER = "wordpiece-uncased", "tiny-sst2"
+NO_GRAD = ("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+           "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度")
+"""The likely mistake when a returned tensor carries autograd history (seen through the "grad" probe)."""
 
 
 def _ids(fx, rng, n):
@@ -49,7 +52,9 @@ def test_pad_batch(student, fx, rng):
 def test_mask_matters(student, reference, fx, rng):
     rows = sorted(_ids(fx, rng, 2), key=len)
     pad_id = fx.load(TOK).pad_token_id
-    got = student.mask_matters(fx.ref(CLASSIFIER), rows[0], rows[1], pad_id)
+    got = student.call("mask_matters", fx.ref(CLASSIFIER), rows[0], rows[1], pad_id, probe="grad")
+    expect.true(not got["grad"], "mask_matters returned logits that carry autograd history", likely=NO_GRAD)
+    got = got["value"]
     expect.true(isinstance(got, (tuple, list)) and len(got) == 3, "mask_matters must return three logit tensors")
     alone, masked, unmasked = (expect.tensor(t, name, shape=(2,)) for t, name in zip(got, ("alone", "masked", "unmasked")))
     expect.close(masked, alone, "logits with padding and attention mask vs. alone", atol=1e-4,
@@ -73,7 +78,9 @@ def test_truncate(student, fx, rng):
 def test_batched_logits_equal_single_runs(student, reference, fx, rng):
     rows = _ids(fx, rng, 4)
     pad_id = fx.load(TOK).pad_token_id
-    got = expect.tensor(student.batched_logits(fx.ref(CLASSIFIER), rows, pad_id), "logits", shape=(4, 2))
+    got = student.call("batched_logits", fx.ref(CLASSIFIER), rows, pad_id, probe="grad")
+    expect.true(not got["grad"], "batched_logits returned logits that carry autograd history", likely=NO_GRAD)
+    got = expect.tensor(got["value"], "logits", shape=(4, 2))
     for i, row in enumerate(rows):
         alone = reference.batched_logits(fx.ref(CLASSIFIER), [row], pad_id)[0]
         expect.close(got[i], alone, f"row {i} of the batched logits vs. that sequence alone", atol=1e-4,

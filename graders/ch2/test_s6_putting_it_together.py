@@ -8,6 +8,9 @@ from hfcourse import expect
 from hfcourse.fixtures.text import sample_sentences
 
 TOK, CLASSIFIER = "wordpiece-uncased", "tiny-sst2"
+NO_GRAD = ("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+           "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度")
+"""The likely mistake when a returned tensor carries autograd history (seen through the "grad" probe)."""
 
 WAYS = {
     "longest": dict(padding="longest"),
@@ -54,7 +57,9 @@ def test_tokens_with_specials(student, fx, rng):
 def test_classify_matches_reference(student, reference, fx, rng):
     texts = sample_sentences(rng, 6)
     texts[rng.randrange(6)] = " ".join(sample_sentences(rng, 80))
-    got = student.classify(fx.ref(CLASSIFIER), fx.ref(TOK), texts)
+    got = student.call("classify", fx.ref(CLASSIFIER), fx.ref(TOK), texts, probe="grad")
+    expect.true(not got["grad"], "classify returned probabilities that carry autograd history", likely=NO_GRAD)
+    got = got["value"]
     expect.close(got, reference.classify(fx.ref(CLASSIFIER), fx.ref(TOK), texts), "probabilities", atol=1e-5,
                  likely=("use padding=True and truncation=True, pass the attention mask, softmax over dim=-1",
                          "使用 padding=True 和 truncation=True，传入注意力掩码，在 dim=-1 上做softmax"))

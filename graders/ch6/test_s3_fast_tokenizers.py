@@ -11,6 +11,9 @@ from hfcourse.fixtures.text import sample_sentences
 
 TOK, NER = "wordpiece-cased-entities", "ner-tiny-cased"
 COURSE_TEXT = "My name is Sylvain and I work at Hugging Face in Brooklyn."
+NO_GRAD = ("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+           "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度")
+"""The likely mistake when a returned tensor carries autograd history (seen through the "grad" probe)."""
 
 
 def _texts(rng, n):
@@ -108,7 +111,9 @@ def test_token_probabilities(student, fx, rng):
     inputs = fx.load(TOK)(text, return_tensors="pt")
     with torch.no_grad():
         want = torch.softmax(fx.load(NER)(**inputs).logits[0], dim=-1)
-    got = expect.tensor(student.token_probabilities(fx.ref(NER), fx.ref(TOK), text), "probabilities",
+    got = student.call("token_probabilities", fx.ref(NER), fx.ref(TOK), text, probe="grad")
+    expect.true(not got["grad"], "token_probabilities returned probabilities that carry autograd history", likely=NO_GRAD)
+    got = expect.tensor(got["value"], "probabilities",
                         shape=tuple(want.shape), likely=("one row per token, special tokens included; one column per label",
                                                          "每个 token（包括特殊 token）一行；每个标签一列"))
     expect.close(got.sum(dim=-1), torch.ones(len(want)), "sum of each row", atol=1e-5,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Callable
 
@@ -35,9 +37,30 @@ def _class_name(obj: Any) -> str:
     return type(obj).__name__
 
 
+def _has_grad_history(value: Any) -> bool:
+    """Whether a tensor in ``value`` (nested in lists, tuples or mappings) requires grad or
+    was computed by autograd (has a ``grad_fn``)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.Tensor):
+        return value.requires_grad or value.grad_fn is not None
+    if isinstance(value, Mapping):
+        return any(_has_grad_history(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_grad_history(v) for v in value)
+    return False
+
+
+def _grad(value: Any) -> dict[str, Any]:
+    """``{"value": value, "grad": whether a tensor in it carries autograd history}``: the
+    codec detaches tensors, so this is how a grader sees that inference ran with gradients
+    on (no ``torch.no_grad()`` / ``torch.inference_mode()``)."""
+    return {"value": value, "grad": _has_grad_history(value)}
+
+
 PROBES: dict[str, Callable[[Any], Any]] = {
     "state_dict": _state_dict,
     "class_name": _class_name,
+    "grad": _grad,
 }
 
 
