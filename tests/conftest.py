@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
+
+# `hfcourse check` in a test runs in its own process, never in a background check server (the
+# server's tests turn it on for themselves).
+os.environ["HFCOURSE_SERVER"] = "0"
 
 from helpers import ROOT
 
@@ -15,3 +24,23 @@ def course():
 
 
 collect_ignore_glob = ["adversarial/course/*", "adversarial/submissions/*"]
+
+
+@pytest.fixture(scope="session")
+def zygote():
+    """A worker zygote without preloads (quick to start), for worker tests in both start modes."""
+    from hfcourse.paths import cache_dir
+    from hfcourse.sandbox.limits import Limits, worker_env
+    from hfcourse.sandbox.zygote import Zygote
+
+    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-test-zygote-"))
+    z = Zygote((), worker_env(scratch, cache_dir(), Limits()), scratch)
+    yield z
+    z.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(params=["process", "zygote"])
+def start_mode(request):
+    """How a worker starts: a new process, or forked from a zygote (``zygote=`` of WorkerProcess)."""
+    return request.getfixturevalue("zygote") if request.param == "zygote" else None

@@ -37,12 +37,14 @@ MODULE = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture(scope="module")
-def jailed(tmp_path_factory):
+@pytest.fixture(scope="module", params=["process", "zygote"])
+def jailed(request, tmp_path_factory):
+    """A jailed worker per start mode: exec'd through unshare, or forked and jailed in place."""
     folder = tmp_path_factory.mktemp("jailed")
     (folder / "m.py").write_text(MODULE)
     folder.chmod(0o755)
-    worker = WorkerProcess("jail-test", jail=True, readable=(str(folder),), preload=())
+    zygote = request.getfixturevalue("zygote") if request.param == "zygote" else None
+    worker = WorkerProcess("jail-test", jail=True, readable=(str(folder),), preload=(), zygote=zygote)
     worker.load(folder / "m.py", "m", timeout=60)
     assert worker.load_error is None, worker.output_log()
     yield worker
@@ -87,12 +89,12 @@ def test_seccomp_denies_ptrace(jailed):
 
 
 @pytest.mark.skipif(not plan().cgroups, reason="cgroups unavailable on this machine")
-def test_cgroups_are_removed_with_the_worker(tmp_path):
+def test_cgroups_are_removed_with_the_worker(tmp_path, start_mode):
     from hfcourse.sandbox.confine import cgroup_dirs
 
     (tmp_path / "m.py").write_text(MODULE)
     tmp_path.chmod(0o755)
-    worker = WorkerProcess("cg-test", jail=True, readable=(str(tmp_path),), preload=())
+    worker = WorkerProcess("cg-test", jail=True, readable=(str(tmp_path),), preload=(), zygote=start_mode)
     worker.load(tmp_path / "m.py", "m", timeout=60)
     dirs = cgroup_dirs(worker._cgroup)
     assert dirs and all(p.is_dir() for p in dirs.values())

@@ -27,11 +27,13 @@ MODULE = textwrap.dedent('''
 ''')
 
 
-@pytest.fixture(scope="module")
-def worker(tmp_path_factory):
+@pytest.fixture(scope="module", params=["process", "zygote"])
+def worker(request, tmp_path_factory):
+    """One worker per start mode: a new process, or forked from a zygote."""
     path = tmp_path_factory.mktemp("student") / "mod.py"
     path.write_text(MODULE)
-    w = WorkerProcess("test", preload=())
+    zygote = request.getfixturevalue("zygote") if request.param == "zygote" else None
+    w = WorkerProcess("test", preload=(), zygote=zygote)
     w.load(path, "mod", timeout=30)
     assert w.load_error is None
     yield w
@@ -101,10 +103,10 @@ def test_paths_round_trip_through_scratch(worker):
     assert got == worker.scratch / "out" and (got / "f.txt").read_text() == "x"
 
 
-def test_import_failure_is_reported_for_every_call(tmp_path):
+def test_import_failure_is_reported_for_every_call(tmp_path, start_mode):
     path = tmp_path / "bad.py"
     path.write_text("import sys\nsys.exit(3)\n")
-    w = WorkerProcess("bad", preload=())
+    w = WorkerProcess("bad", preload=(), zygote=start_mode)
     try:
         w.load(path, "bad", timeout=30)
         for _ in range(2):

@@ -85,7 +85,7 @@ class Course:
     sections: tuple[Section, ...]
     root: Path = field(default=Path("."))
     preload: tuple[str, ...] = ("torch", "transformers")
-    """Modules every worker imports before student code (shared start-up cost)."""
+    """Modules every worker imports before student code: the zygote imports them once per run."""
 
     def section(self, sid: str) -> Section:
         for s in self.sections:

@@ -52,6 +52,20 @@ def _grading(config: pytest.Config) -> Grading | None:
     return config.stash.get(GRADING, None)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run of grader modules starts its worker zygote now, so that its imports overlap with
+    collection (which imports torch in this process)."""
+    grading = _grading(session.config)
+    if grading is None:
+        return
+    graders = (grading.course.root / "graders").resolve()
+    for arg in session.config.args:
+        path = Path(arg.split("::", 1)[0]).resolve()
+        if path == graders or graders in path.parents:
+            grading.zygote()
+            return
+
+
 def _check_marker(item: pytest.Item) -> str | None:
     mark = item.get_closest_marker("grade")
     if mark is None:
@@ -143,7 +157,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         res = grading.results.get(nodeid)
         if res is None:
             res = TestResult(section=section.id, name=nodeid.rsplit("::", 1)[-1], nodeid=nodeid, points=0.0,
-                             max_points=float(mark["points"]), status="failed", category="GRADER_ERROR",
+                             max_points=float(mark["points"]), status="failed",
+                             category="INTERRUPTED" if run.interrupted else "GRADER_ERROR",
                              message="not graded: the run stopped before this test",
                              visibility=mark.get("visibility", "hidden"), hint=mark["hint"], hint_zh=mark["hint_zh"])
         run.tests.append(res)

@@ -33,6 +33,8 @@ CATEGORIES = {
     "SLOW": ("correct, but slower than the throughput threshold", "结果正确，但吞吐量低于阈值"),
     "REJECTED": ("the submitted file was refused (a symlink, too large, or an unsafe archive entry)", "提交的文件被拒绝（符号链接、过大或不安全的压缩包条目）"),
     "GRADER_ERROR": ("the grader itself failed: tell your instructor", "评分程序自身出错，请告知老师"),
+    "INTERRUPTED": ("not graded: the run was stopped (Ctrl-C or a time limit) before this test finished",
+                    "未评分：在该测试完成前运行被中断（Ctrl-C 或时限）"),
 }
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import platform
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +15,12 @@ from hfcourse.expect import GradeFailure
 from hfcourse.manifest import Course, Section
 from hfcourse.results import BenchFigure, TestResult, sanitize
 from hfcourse.sandbox.client import StudentError, WorkerProcess
+from hfcourse.paths import cache_dir
 from hfcourse.sandbox.codec import Ref
+from hfcourse.sandbox.limits import Limits, worker_env
+from hfcourse.sandbox.zygote import Zygote
+from hfcourse.sandbox.zygote import enabled as zygote_enabled
+from hfcourse.sandbox.zygote import take as take_zygote
 from hfcourse.targets import Source, Target, WorkerPool
 
 __all__ = ["Grading", "Fixtures", "Bench", "classify", "sandbox_facts", "versions"]
@@ -36,6 +43,8 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
         result.message = "assertion failed" if hidden else (str(exc).splitlines() or ["assertion failed"])[0][:500]
     elif exc is None:
         result.category, result.message = "GRADER_ERROR", "the test failed without an exception"
+    elif isinstance(exc, KeyboardInterrupt):
+        result.category, result.message = "INTERRUPTED", "the run was stopped during this test"
     else:
         first = "" if hidden else ": " + (str(exc).splitlines() or [""])[0][:300]
         if _raised_by_harness(exc):
@@ -143,6 +152,7 @@ class Grading:
     _source: Source | None = None
     _pool: WorkerPool | None = None
     _reference: WorkerProcess | None = None
+    _zygote: Zygote | None = None
 
     @property
     def source(self) -> Source:
@@ -157,8 +167,18 @@ class Grading:
 
             sections = {sec.id for sec, _ in self.items.values()}
             self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),),
-                                    preload=self.course.preload)
+                                    preload=self.course.preload, zygote=self.zygote())
         return self._pool
+
+    def zygote(self) -> Zygote | None:
+        """The run's fork server for workers, started on first use (None where workers are
+        started as new processes: see ``hfcourse.sandbox.zygote.enabled``)."""
+        if self._zygote is None:
+            self._zygote = take_zygote()
+        if self._zygote is None and zygote_enabled():
+            scratch = Path(tempfile.mkdtemp(prefix="hfcourse-zygote-"))
+            self._zygote = Zygote(self.course.preload, worker_env(scratch, cache_dir(), Limits()), scratch)
+        return self._zygote
 
     def section_of(self, path: Path) -> Section:
         graders = self.course.root / "graders"
@@ -173,7 +193,7 @@ class Grading:
 
     def reference_target(self, section: Section) -> Target:
         if self._reference is None:
-            self._reference = WorkerProcess("reference", preload=self.course.preload)
+            self._reference = WorkerProcess("reference", preload=self.course.preload, zygote=self.zygote())
         return Target("reference", section, self._reference, self.course.root / "solutions" / section.module)
 
     def release(self, target: Target) -> None:
@@ -187,5 +207,9 @@ class Grading:
             self._reference.close()
         if self._pool is not None:
             self._pool.close()
+        if self._zygote is not None:
+            self._zygote.close()
+            if self._zygote.scratch is not None:
+                shutil.rmtree(self._zygote.scratch, ignore_errors=True)
         if self._source is not None:
             self._source.cleanup()

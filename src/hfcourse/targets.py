@@ -15,6 +15,7 @@ from hfcourse.manifest import Course, Section
 from hfcourse.sandbox.client import StudentError, WorkerProcess
 from hfcourse.sandbox.codec import ScratchPath, Service
 from hfcourse.sandbox.limits import Limits
+from hfcourse.sandbox.zygote import Zygote
 
 __all__ = ["Source", "Target", "WorkerPool", "IngestError"]
 
@@ -194,8 +195,10 @@ class WorkerPool:
     """Hands out started workers and keeps one spare booting, so imports overlap with grading."""
 
     def __init__(self, limits: Limits = Limits(), expected: int = 0, *, jail: bool = False,
-                 readable: tuple[str, ...] = (), preload: tuple[str, ...] = ("torch", "transformers")):
+                 readable: tuple[str, ...] = (), preload: tuple[str, ...] = ("torch", "transformers"),
+                 zygote: Zygote | None = None):
         self.limits = limits
+        self.zygote = zygote
         self.preload = preload
         self.jail = jail
         self.readable = readable
@@ -207,13 +210,15 @@ class WorkerPool:
     def acquire(self, label: str) -> WorkerProcess:
         worker = self._spare or self._new(label)
         self.expected = max(0, self.expected - 1)
-        self._spare = self._new("spare") if self.expected > 0 else None
+        # A forked worker starts in milliseconds: a spare only pays where workers are new processes.
+        self._spare = self._new("spare") if self.expected > 0 and self.zygote is None else None
         worker.label = label
         self._live.append(worker)
         return worker
 
     def _new(self, label: str) -> WorkerProcess:
-        return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable, preload=self.preload)
+        return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable, preload=self.preload,
+                             zygote=self.zygote)
 
     def release(self, worker: WorkerProcess) -> None:
         worker.close()

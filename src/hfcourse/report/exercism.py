@@ -15,7 +15,7 @@ from hfcourse.results import CATEGORIES, RunResult, TestResult, sanitize
 __all__ = ["exercism_json", "feedback", "ERROR_CATEGORIES"]
 
 ERROR_CATEGORIES = frozenset({"EXCEPTION", "TIMEOUT", "MEMORY", "CRASH", "BAD_OUTPUT", "UNSUPPORTED_TYPE",
-                              "RESULT_TOO_BIG", "REJECTED", "GRADER_ERROR"})
+                              "RESULT_TOO_BIG", "REJECTED", "GRADER_ERROR", "INTERRUPTED"})
 """Categories where the code did not produce a result (exercism's ``error``, not ``fail``)."""
 
 _OUTPUT_LIMIT = 500

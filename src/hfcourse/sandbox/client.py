@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -19,6 +20,7 @@ from typing import Any
 from hfcourse.paths import cache_dir
 from hfcourse.sandbox import codec
 from hfcourse.sandbox.limits import Limits, apply_rlimits, worker_env
+from hfcourse.sandbox.zygote import ForkedProcess, Zygote
 
 __all__ = ["StudentError", "WorkerProcess", "Reply"]
 
@@ -63,8 +65,10 @@ class WorkerProcess:
     """One worker subprocess; started at construction, replaced after a fatal error."""
 
     def __init__(self, label: str, *, limits: Limits = Limits(), preload: tuple[str, ...] = ("torch", "transformers"),
-                 jail: bool = False, readable: tuple[str, ...] = ()):
+                 jail: bool = False, readable: tuple[str, ...] = (), zygote: Zygote | None = None):
         self.label = label
+        self.zygote = zygote
+        """Fork the worker from this zygote (a new process when it is None or not working)."""
         self.limits = limits
         self.preload = preload
         self.jail = jail
@@ -86,21 +90,25 @@ class WorkerProcess:
             (self.scratch / sub).mkdir(parents=True, exist_ok=True)
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
-        argv = [sys.executable, "-I", "-m", "hfcourse.sandbox.worker", str(req_r), str(resp_w)]
-        argv.append("--preload=" + ",".join(self.preload))
-        if self.jail:
-            argv = self._jailed(argv)
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            pass_fds=(req_r, resp_w),
-            cwd=self.scratch,
-            env=worker_env(self.scratch, cache_dir(), self.limits),
-            start_new_session=True,
-            preexec_fn=lambda: apply_rlimits(self.limits),
-        )
+        env = worker_env(self.scratch, cache_dir(), self.limits)
+        self.proc = self._fork(req_r, resp_w, env) if self.zygote is not None else None
+        if self.proc is None:
+            argv = [sys.executable, "-I", "-m", "hfcourse.sandbox.worker", str(req_r), str(resp_w)]
+            argv.append("--preload=" + ",".join(self.preload))
+            if self.jail:
+                unshare = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
+                argv = [*unshare, sys.executable, "-I", "-m", "hfcourse.sandbox.jail", json.dumps(self._jail_spec()), "--", *argv]
+            self.proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(req_r, resp_w),
+                cwd=self.scratch,
+                env=env,
+                start_new_session=True,
+                preexec_fn=lambda: apply_rlimits(self.limits),
+            )
         os.close(req_r)
         os.close(resp_w)
         self._req, self._resp = req_w, resp_r
@@ -109,11 +117,22 @@ class WorkerProcess:
         self._drainer.start()
         self._ready = False
 
-    def _jailed(self, argv: list[str]) -> list[str]:
-        import hfcourse
-        from hfcourse.sandbox.levels import sandbox_uid
+    def _fork(self, req_r: int, resp_w: int, env: dict[str, str]) -> ForkedProcess | None:
+        log_r, log_w = os.pipe()
+        spec = {"env": env, "cwd": str(self.scratch), "limits": dataclasses.asdict(self.limits),
+                "jail": self._jail_spec() if self.jail else None}
+        try:
+            pid = self.zygote.spawn(spec, (req_r, resp_w, log_w))
+        finally:
+            os.close(log_w)
+        if pid is None:
+            os.close(log_r)
+            return None
+        return ForkedProcess(self.zygote, pid, os.fdopen(log_r, "rb"))
 
-        from hfcourse.sandbox.levels import plan
+    def _jail_spec(self) -> dict:
+        import hfcourse
+        from hfcourse.sandbox.levels import plan, sandbox_uid
 
         uid = self.uid = sandbox_uid()
         for dirpath, _, files in os.walk(self.scratch):
@@ -133,8 +152,7 @@ class WorkerProcess:
             "memory_bytes": self.limits.memory_bytes,
         }
         self._cgroup = spec["cgroup"]
-        unshare = ["unshare", "--mount", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"]
-        return [*unshare, sys.executable, "-I", "-m", "hfcourse.sandbox.jail", json.dumps(spec), "--", *argv]
+        return spec
 
     def make_dir(self, relative: str) -> Path:
         """A directory inside scratch that the worker (its sandbox uid, when jailed) owns."""

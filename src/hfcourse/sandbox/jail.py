@@ -10,6 +10,8 @@ private /tmp and /dev/shm of bounded size, and the worker's scratch directory (w
 Everything else (the course's graders and solutions, its git history, other submissions,
 root's home) is simply not there. Then ``chroot``, clear groups, set the uid, set
 no_new_privs, and exec.
+
+A worker forked by the zygote is jailed in place by ``enter`` (the same steps, without exec).
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import ctypes
 import json
 import os
 import resource
+import signal
 import sys
 from pathlib import Path
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
-PR_SET_NO_NEW_PRIVS = 38
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 SYSTEM = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -111,16 +115,10 @@ def drop_privileges(uid: int, nproc: int) -> None:
     resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
 
 
-def main(argv: list[str]) -> None:
+def _confine(spec: dict) -> None:
+    """As pid 1 of fresh namespaces: loopback up, the allow-listed root, the sandbox uid, seccomp."""
     from hfcourse.sandbox import confine
 
-    spec = json.loads(argv[0])
-    if argv[1] != "--":
-        raise SystemExit("usage: jail SPEC -- ARGV")
-    worker = argv[2:]
-    if spec.get("cgroup"):
-        confine.join_cgroups(spec["cgroup"], os.getpid(), max_pids=int(spec.get("nproc", 256)) + 64,
-                             max_bytes=int(spec["memory_bytes"]))
     loopback_up()
     new = build_root(spec)
     os.chroot(new)
@@ -128,6 +126,49 @@ def main(argv: list[str]) -> None:
     drop_privileges(int(spec["uid"]), int(spec.get("nproc", 256)))
     if spec.get("seccomp"):
         confine.install_seccomp()
+
+
+def _join_cgroups(spec: dict) -> None:
+    from hfcourse.sandbox import confine
+
+    if spec.get("cgroup"):
+        confine.join_cgroups(spec["cgroup"], os.getpid(), max_pids=int(spec.get("nproc", 256)) + 64,
+                             max_bytes=int(spec["memory_bytes"]))
+
+
+def enter(spec: dict, keep: tuple[int, ...] = ()) -> None:
+    """Jail a forked worker in place (what ``unshare`` + ``main`` do for an exec'd one): join the
+    cgroups, unshare the namespaces and fork into the new pid namespace. The outer process only
+    waits and mirrors the inner one's exit; the inner one returns confined."""
+    _join_cgroups(spec)
+    if _libc.unshare(CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare: {os.strerror(err)}")
+    pid = os.fork()
+    if pid == 0:
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        _confine(spec)
+        return
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    for fd in keep:
+        os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
+
+
+def main(argv: list[str]) -> None:
+    spec = json.loads(argv[0])
+    if argv[1] != "--":
+        raise SystemExit("usage: jail SPEC -- ARGV")
+    worker = argv[2:]
+    _join_cgroups(spec)
+    _confine(spec)
     os.execv(worker[0], worker)
 
 

@@ -204,12 +204,29 @@ def _serve(req: int, resp: int) -> None:
         _write_all(resp, codec.pack(reply, h, b))
 
 
-def _preload(modules: list[str]) -> None:
-    """Import what every section needs before any student code runs (and pin torch's threads)."""
+def preload(modules: list[str]) -> None:
+    """Import what every section needs before any student code runs (no torch op: a zygote
+    forks after this)."""
     for name in modules:
         importlib.import_module(name)
+
+
+def after_fork(threads: int) -> None:
+    """Per-worker state that must not come from a zygote: thread count, numpy's global seed."""
     if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(max(1, int(os.environ.get("OMP_NUM_THREADS", "1"))))
+        sys.modules["torch"].set_num_threads(max(1, threads))
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
+def serve(req: int, resp: int) -> None:
+    """Say ready, answer requests until told to exit, then leave at once."""
+    _write_all(resp, codec.pack({"status": "ready", "pid": os.getpid()}))
+    _serve(req, resp)
+    # Every reply has been sent: leave without the interpreter's teardown (freeing models and
+    # modules takes ~0.5 s, and a student's atexit hooks have nothing left to do).
+    sys.__stdout__.flush()
+    os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,13 +234,9 @@ def main(argv: list[str] | None = None) -> None:
     req, resp = int(argv[0]), int(argv[1])
     for arg in argv[2:]:
         if arg.startswith("--preload="):
-            _preload([m for m in arg.split("=", 1)[1].split(",") if m])
-    _write_all(resp, codec.pack({"status": "ready", "pid": os.getpid()}))
-    _serve(req, resp)
-    # Every reply has been sent: leave without the interpreter's teardown (freeing models and
-    # modules takes ~0.5 s, and a student's atexit hooks have nothing left to do).
-    sys.__stdout__.flush()
-    os._exit(0)
+            preload([m for m in arg.split("=", 1)[1].split(",") if m])
+    after_fork(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    serve(req, resp)
 
 
 if __name__ == "__main__":
