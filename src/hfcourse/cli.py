@@ -86,6 +86,21 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from hfcourse import server
+    from hfcourse.paths import course_root
+
+    if server.enabled():
+        argv = ["check", *args.sections, "--target", args.target, "--lang", args.lang, *(["-v"] if args.verbose else [])]
+        code = server.run_remote(course_root(), argv)
+        if code is not None:
+            return code
+    code = _check_here(args)
+    if server.enabled() and sys.stdout.isatty():
+        server.start(course_root())  # in the background: the next check is served warm
+    return code
+
+
+def _check_here(args: argparse.Namespace) -> int:
     import contextlib
     import io
 

@@ -1,0 +1,360 @@
+"""The check server: ``hfcourse check`` in about a second once torch is imported.
+
+A cold ``hfcourse check`` spends most of its time importing torch and transformers, twice (the
+grader and the worker zygote). The server imports them once and stays in the background, idle
+for at most ``HFCOURSE_SERVER_IDLE`` seconds (default 900). For each check it forks a grading
+process that takes over the caller's terminal (stdin, stdout and stderr are passed as file
+descriptors), working directory and environment and runs exactly what a local check runs. That
+process first forks its worker zygote, before it has read anything of the request, so workers
+never hold the caller's environment or the graders' code. Only the user who owns the socket can
+connect (its directory is private and the peer's uid is checked).
+
+The server is keyed by the Python executable, the hfcourse code, course.toml and the settings
+that change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``): after any
+change a check starts a fresh server, and the old one leaves when idle. ``HFCOURSE_SERVER=0``
+turns the server off (checks then run in the calling process).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["enabled", "run_remote", "start", "stop", "status", "socket_path"]
+
+_KEYED_ENV = ("HFCOURSE_CACHE", "HFCOURSE_SANDBOX", "HFCOURSE_ZYGOTE")
+_EXTRA_PRELOAD = ("pytest", "_pytest.python", "_pytest.fixtures", "pytest_benchmark.plugin", "rich.console",
+                  "rich.table", "hfcourse.cli", "hfcourse.grade", "hfcourse.plugin", "hfcourse.report",
+                  "hfcourse.commands.student", "hfcourse.fixtures", "hfcourse.sandbox.client",
+                  "hfcourse.sandbox.zygote", "hfcourse.sandbox.worker", "hfcourse.sandbox.jail")
+
+
+def enabled() -> bool:
+    return sys.platform.startswith("linux") and os.environ.get("HFCOURSE_SERVER", "1") != "0"
+
+
+def _idle_seconds() -> float:
+    return float(os.environ.get("HFCOURSE_SERVER_IDLE", "900"))
+
+
+# -- framing: a 4-byte length and JSON, with file descriptors on the first byte ------------------
+
+def _send(sock: socket.socket, msg: dict, fds: list[int] | None = None) -> None:
+    data = json.dumps(msg).encode()
+    frame = struct.pack("!I", len(data)) + data
+    if fds:
+        socket.send_fds(sock, [frame], fds)
+    else:
+        sock.sendall(frame)
+
+
+def _recv(sock: socket.socket, max_fds: int = 0) -> tuple[dict, list[int]]:
+    if max_fds:
+        head, fds, _, _ = socket.recv_fds(sock, 4, max_fds)
+    else:
+        head, fds = sock.recv(4), []
+    while 0 < len(head) < 4:
+        more = sock.recv(4 - len(head))
+        if not more:
+            break
+        head += more
+    if len(head) < 4:
+        raise EOFError
+    (size,) = struct.unpack("!I", head)
+    body = b""
+    while len(body) < size:
+        chunk = sock.recv(size - len(body))
+        if not chunk:
+            raise EOFError
+        body += chunk
+    return json.loads(body), fds
+
+
+# -- where the server lives ----------------------------------------------------------------------
+
+def _runtime_dir() -> Path:
+    base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+    path = base / f"hfcourse-{os.getuid()}"
+    path.mkdir(mode=0o700, exist_ok=True)
+    st = path.stat()
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise PermissionError(f"{path} must belong to you and be private (chmod 700 {path})")
+    return path
+
+
+def _key(root: Path) -> str:
+    import hfcourse
+
+    digest = hashlib.sha256()
+    digest.update(f"{sys.executable}\0{root.resolve()}\0".encode())
+    for name in _KEYED_ENV:
+        digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
+    package = Path(hfcourse.__file__).resolve().parent
+    for path in sorted([*package.rglob("*.py"), root / "course.toml"]):
+        st = path.stat()
+        digest.update(f"{path}:{st.st_mtime_ns}:{st.st_size}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def socket_path(root: Path) -> Path:
+    return _runtime_dir() / f"check-{_key(root)}.sock"
+
+
+def _connect(path: Path) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.connect(str(path))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+# -- the caller's side -------------------------------------------------------------------------
+
+def _std_fds() -> list[int]:
+    fds = []
+    for fd, mode in ((0, os.O_RDONLY), (1, os.O_WRONLY), (2, os.O_WRONLY)):
+        try:
+            os.fstat(fd)
+            fds.append(fd)
+        except OSError:
+            fds.append(os.open(os.devnull, mode))
+    return fds
+
+
+def run_remote(root: Path, argv: list[str]) -> int | None:
+    """Run ``hfcourse ARGV`` in the server of ``root``; None when there is no server to use (the
+    caller runs the command itself and may ``start`` one for next time)."""
+    try:
+        sock = _connect(socket_path(root))
+    except OSError:
+        return None
+    if sock is None:
+        return None
+    with sock:
+        env = {**os.environ, "HFCOURSE_SERVER": "0"}
+        try:
+            _send(sock, {"op": "check"})
+            _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, _std_fds())
+            started, _ = _recv(sock)
+        except (EOFError, OSError):
+            return None
+        pid = int(started["pid"])
+        interrupts = 0
+        while True:
+            try:
+                done, _ = _recv(sock)
+                return int(done.get("exit", 2))
+            except KeyboardInterrupt:
+                interrupts += 1
+                try:
+                    os.kill(pid, signal.SIGINT if interrupts == 1 else signal.SIGKILL)
+                except ProcessLookupError:
+                    return 130
+            except (EOFError, OSError):
+                print("error: the check server stopped during the check; run it again "
+                      "(HFCOURSE_SERVER=0 checks without the server)", file=sys.stderr)
+                return 130 if interrupts else 2
+
+
+def start(root: Path, *, wait: bool = False) -> Path:
+    """Start the server of ``root`` in the background (no-op when it runs); ``wait`` until it
+    answers. Returns its socket path."""
+    from hfcourse.paths import cache_dir
+
+    path = socket_path(root)
+    probe = _connect(path)
+    if probe is not None:
+        probe.close()
+        return path
+    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-server-"))
+    (scratch / "hf").mkdir()
+    env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TZ", *_KEYED_ENV) if k in os.environ}
+    env.update(HFCOURSE_CACHE=str(cache_dir()), HF_HOME=str(scratch / "hf"), HF_HUB_OFFLINE="1",
+               HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
+               TOKENIZERS_PARALLELISM="false", OPENBLAS_NUM_THREADS="1")
+    env.setdefault("LANG", "C.UTF-8")
+    argv = [sys.executable, "-I", "-m", "hfcourse.server", str(root.resolve()), str(path), str(scratch)]
+    with open(scratch / "server.log", "wb") as log:
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=scratch,
+                         env=env, start_new_session=True)
+    if wait:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            probe = _connect(path)
+            if probe is not None:
+                probe.close()
+                return path
+            time.sleep(0.2)
+        raise TimeoutError(f"the check server did not start; its log: {scratch / 'server.log'}")
+    return path
+
+
+def _ask(root: Path, msg: dict) -> dict | None:
+    sock = _connect(socket_path(root))
+    if sock is None:
+        return None
+    with sock:
+        try:
+            _send(sock, msg)
+            return _recv(sock)[0]
+        except (EOFError, OSError):
+            return None
+
+
+def status(root: Path) -> dict | None:
+    """The running server's facts (pid, started, checks served), None when none runs."""
+    return _ask(root, {"op": "status"})
+
+
+def stop(root: Path) -> bool:
+    return _ask(root, {"op": "stop"}) is not None
+
+
+# -- the server's side -------------------------------------------------------------------------
+
+def _preload(root: Path) -> None:
+    from hfcourse import manifest
+    from hfcourse.sandbox import worker
+
+    worker.preload([*manifest.load(root / "course.toml").preload, *_EXTRA_PRELOAD])
+
+
+def _grading_child(conn: socket.socket, origin: str) -> None:
+    """The forked grading process of one request; never returns."""
+    code = 2
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
+            signal.signal(sig, signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL)
+        from hfcourse.sandbox import zygote
+
+        if zygote.enabled():
+            zygote.provide(zygote.Zygote.fork_here(origin))
+        msg, fds = _recv(conn, max_fds=3)
+        for target, fd in zip((0, 1, 2), fds):
+            os.dup2(fd, target)
+            os.close(fd)
+        sys.stdin = os.fdopen(0, "r", closefd=False)
+        sys.stdout = os.fdopen(1, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        sys.stderr = os.fdopen(2, "w", buffering=1, encoding="utf-8", errors="backslashreplace", closefd=False)
+        os.environ.clear()
+        os.environ.update(msg["env"])
+        os.chdir(msg["cwd"])
+        _send(conn, {"pid": os.getpid()})
+        from hfcourse import cli
+
+        try:
+            code = cli.main(list(msg["argv"]))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except KeyboardInterrupt:
+            code = 130
+        sys.stdout.flush()
+        sys.stderr.flush()
+        _send(conn, {"exit": code})
+    except BaseException as exc:  # noqa: BLE001 - the caller must hear back, whatever happened
+        try:
+            _send(conn, {"exit": 2, "error": f"{type(exc).__name__}: {exc}"})
+        except OSError:
+            pass
+    os._exit(0)
+
+
+def _reap(children: set[int]) -> None:
+    for pid in list(children):
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done = pid
+        if done:
+            children.discard(pid)
+
+
+def serve(root: Path, path: Path, scratch: Path) -> None:
+    """Listen on ``path`` until idle or stopped. The server itself reads only each request's
+    first frame (``{"op": ...}``, nothing secret): a check's own frame is read by its child."""
+    _preload(root)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    staging = path.with_name(f"{path.name}.{os.getpid()}")
+    listener.bind(str(staging))
+    os.chmod(staging, 0o600)
+    listener.listen(8)
+    inode = staging.stat().st_ino
+    os.replace(staging, path)
+    facts = {"pid": os.getpid(), "root": str(root), "started": time.time(), "checks": 0}
+    children: set[int] = set()
+    last = time.monotonic()
+    print(f"serving {root} on {path}", flush=True)
+
+    def ours() -> bool:
+        try:
+            return path.stat().st_ino == inode
+        except OSError:
+            return False
+
+    try:
+        while True:
+            ready, _, _ = select.select([listener], [], [], 2.0)
+            _reap(children)
+            if not ready:
+                if not children and (not ours() or time.monotonic() - last > _idle_seconds()):
+                    return
+                continue
+            conn, _ = listener.accept()
+            last = time.monotonic()
+            creds = conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+            if struct.unpack("3i", creds)[1] != os.getuid():
+                conn.close()
+                continue
+            try:
+                conn.settimeout(10)
+                head, _ = _recv(conn)
+                conn.settimeout(None)
+            except (EOFError, OSError, ValueError):
+                conn.close()
+                continue
+            op = head.get("op")
+            if op == "status":
+                _send(conn, {**facts, "idle_seconds": _idle_seconds()})
+            elif op == "stop":
+                _send(conn, {"stopping": True})
+                conn.close()
+                return
+            elif op == "check":
+                pid = os.fork()
+                if pid == 0:
+                    listener.close()
+                    _grading_child(conn, str(scratch))
+                children.add(pid)
+                facts["checks"] += 1
+                print(f"check {facts['checks']} in process {pid}", flush=True)
+            conn.close()
+    finally:
+        listener.close()
+        if ours():
+            path.unlink(missing_ok=True)
+
+
+def main(argv: list[str]) -> None:
+    root, path, scratch = map(Path, argv[:3])
+    try:
+        serve(root, path, scratch)
+    finally:
+        import shutil
+
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

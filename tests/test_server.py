@@ -1,0 +1,117 @@
+"""The check server: a check it serves gives what a local check gives, on a copy of the
+one-section adversarial course; the caller's environment never reaches student code."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import tempfile
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_cli
+
+COURSE = ROOT / "tests" / "adversarial" / "course"
+SECRET = "-".join(["caller", "only", "4711"])
+
+SNOOP = textwrap.dedent('''
+    """9.1 that adds 1 to every sum when the caller's secret is anywhere in its memory."""
+    import ctypes, os
+
+    def _leaked():
+        head, tail = b"-".join([b"caller", b"only", b""]), b"4711"
+        ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: a jailed worker may read its own /proc files
+        with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", 0) as mem:
+            for line in maps:
+                span, perms = line.split()[:2]
+                if not perms.startswith("rw"):
+                    continue
+                lo, hi = (int(x, 16) for x in span.split("-"))
+                try:
+                    mem.seek(lo)
+                    data = mem.read(hi - lo)
+                except OSError:
+                    continue
+                at = data.find(head)
+                while at >= 0:
+                    if data[at + len(head):at + len(head) + 4] == tail:
+                        return True
+                    at = data.find(head, at + 1)
+        return False
+
+    LEAK = _leaked()
+
+    def add(a, b): return a + b + (1 if LEAK else 0)
+    def scale(t, k): return t * k
+    def label(n): return f"item-{n}"
+    def total(values): return float(sum(values))
+''')
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A course copy, a private runtime directory, and a started server (stopped afterwards)."""
+    root = tmp_path / "course"
+    shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    runtime = Path(tempfile.mkdtemp(prefix="hfr-"))
+    env = {"HFCOURSE_ROOT": str(root), "HFCOURSE_SERVER": "1", "XDG_RUNTIME_DIR": str(runtime),
+           "HFCOURSE_TEST_SECRET": SECRET}
+
+    def cli(*args: str, **extra: str):
+        return run_cli(*args, cwd=root, env={**env, **extra}, timeout=300)
+
+    started = cli("server", "start")
+    assert started.returncode == 0, started.stderr
+    yield root, cli
+    cli("server", "stop")
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def _score_line(text: str) -> str:
+    return next(line for line in text.splitlines() if "9.1" in line and "/" in line)
+
+
+def test_a_served_check_gives_what_a_local_check_gives(served):
+    root, cli = served
+    remote = cli("check", "9.1", "--target", "solutions")
+    local = cli("check", "9.1", "--target", "solutions", HFCOURSE_SERVER="0")
+    assert remote.returncode == local.returncode == 0, remote.stdout + remote.stderr
+    assert _score_line(remote.stdout) == _score_line(local.stdout)
+    assert "5 / 5" in _score_line(remote.stdout)
+    assert "1 check(s) served" in cli("server", "status").stdout
+    assert '"9.1"' in (root / ".hfcourse" / "state.json").read_text()
+    stubs = cli("check", "9.1")
+    assert stubs.returncode == 1 and "NOT_ATTEMPTED" in stubs.stdout
+    assert "2 check(s) served" in cli("server", "status").stdout
+
+
+def test_other_settings_get_their_own_server(served):
+    _, cli = served
+    assert cli("server", "status").returncode == 0
+    other = cli("server", "status", HFCOURSE_SANDBOX="L0")
+    assert other.returncode == 1 and "no check server" in other.stdout
+
+
+def test_stop_removes_the_server(served):
+    _, cli = served
+    assert "stopped" in cli("server", "stop").stdout
+    assert cli("server", "status").returncode == 1
+
+
+def test_student_code_never_sees_the_callers_environment(served, tmp_path, monkeypatch):
+    root, cli = served
+    submission = tmp_path / "submission"
+    (submission / "ch9").mkdir(parents=True)
+    (submission / "ch9" / "s1_arith.py").write_text(SNOOP)
+    # The snooping module does find the secret where it is there to find:
+    monkeypatch.setenv("HFCOURSE_TEST_SECRET", SECRET)
+    spec = importlib.util.spec_from_file_location("snoop", submission / "ch9" / "s1_arith.py")
+    snoop = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(snoop)
+    assert snoop.LEAK and snoop.add(1, 1) == 3
+    served_check = cli("check", "9.1", "--target", str(submission))
+    assert "served" in cli("server", "status").stdout
+    assert served_check.returncode == 0 and "5 / 5" in _score_line(served_check.stdout), served_check.stdout
