@@ -73,11 +73,23 @@ def _emit(run, fmt: str, out: str | None, lang: str, show_hidden: bool) -> None:
         print(text)
 
 
+def _jobs(text: str) -> int:
+    if text == "auto":
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--jobs {text}: give a number of processes >= 1, or auto")
+    return value
+
+
 def _cmd_grade(args: argparse.Namespace) -> int:
     from hfcourse.grade import GradeError, grade
 
     try:
-        run = grade(target=args.target, sections=args.sections, seed=args.seed, verbose=args.verbose)
+        run = grade(target=args.target, sections=args.sections, seed=args.seed, verbose=args.verbose, jobs=args.jobs)
     except GradeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -165,6 +177,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=FORMATS, default="table", help="report format (default: %(default)s)")
     g.add_argument("--out", default=None, help="write the report to this file (table: the JSON result)")
     g.add_argument("--seed", type=int, default=None, help="repeat a grading with the seed its JSON report recorded")
+    g.add_argument("--jobs", type=_jobs, default=1, metavar="N",
+                   help="grade the sections in N parallel processes (auto: one per core); default: %(default)s")
     g.add_argument("-v", "--verbose", action="store_true")
     g.set_defaults(func=_cmd_grade)
 

@@ -31,9 +31,12 @@ def resolve_target(target: str) -> str:
 
 
 def grade(*, target: str = "solutions", sections: list[str] | None = None, seed: int | None = None,
-          verbose: bool = False, pytest_args: tuple[str, ...] = ()) -> RunResult:
-    """Grade the ready sections named by ``sections`` (ids or chapters; all when empty)."""
+          verbose: bool = False, pytest_args: tuple[str, ...] = (), jobs: int = 1) -> RunResult:
+    """Grade the ready sections named by ``sections`` (ids or chapters; all when empty), in
+    ``jobs`` parallel processes when there are several sections (see hfcourse.parallel)."""
     import pytest
+
+    from hfcourse import parallel
 
     course = manifest.load()
     try:
@@ -44,6 +47,11 @@ def grade(*, target: str = "solutions", sections: list[str] | None = None, seed:
     missing = [str(p.relative_to(course.root)) for p in paths if not p.is_file()]
     if missing:
         raise GradeError(f"grader modules missing: {', '.join(missing)} (is the section really ready in course.toml?)")
+    if jobs > 1 and len(chosen) > 1 and not pytest_args:
+        run = parallel.grade_parallel(course, chosen, target=resolve_target(target), seed=seed, jobs=jobs,
+                                      verbose=verbose)
+        parallel.record_timings(run)
+        return run
     scratch = Path(tempfile.mkdtemp(prefix="hfcourse-run-"))
     report = str(scratch / "report.json")
     args = [
@@ -67,4 +75,6 @@ def grade(*, target: str = "solutions", sections: list[str] | None = None, seed:
         raise GradeError(f"pytest stopped (exit code {int(code)}) before grading anything; its output above says why") from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return RunResult.from_json(text)
+    run = RunResult.from_json(text)
+    parallel.record_timings(run)
+    return run
