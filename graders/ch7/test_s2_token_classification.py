@@ -47,6 +47,16 @@ def _sentences(rng: random.Random, n: int) -> dict[str, list]:
     return {"tokens": [w for w, _ in rows], "ner_tags": [[NER_LABELS.index(t) for t in tags] for _, tags in rows]}
 
 
+def _long_sentence(rng: random.Random, tok) -> tuple[list[str], list[int]]:
+    """One row of sentences run together, more tokens than the tokenizer's model_max_length."""
+    words, tags = [], []
+    while len(tok(words, is_split_into_words=True)["input_ids"]) <= tok.model_max_length + 20:
+        more = _sentences(rng, 8)
+        words += [w for row in more["tokens"] for w in row]
+        tags += [t for row in more["ner_tags"] for t in row]
+    return words, tags
+
+
 def _gold(fx) -> list[list[str]]:
     return [[NER_LABELS[t] for t in row] for row in fx.load(DATA)["validation"]["ner_tags"]]
 
@@ -75,11 +85,20 @@ def test_align_labels_with_tokens(student, reference, rng):
                    hint="tokenizer(examples[\"tokens\"], truncation=True, is_split_into_words=True), then labels from tokenized.word_ids(i) for each row i.",
                    hint_zh="tokenizer(examples[\"tokens\"], truncation=True, is_split_into_words=True)，再对每一行 i 用 tokenized.word_ids(i) 得到标签。")
 def test_tokenize_and_align_labels(student, reference, fx, rng):
-    batch = _sentences(rng, 6)
+    batch, tok = _sentences(rng, 6), fx.load(TOK)
+    long_words, long_tags = _long_sentence(rng, tok)
+    at = rng.randrange(len(batch["tokens"]) + 1)
+    batch["tokens"].insert(at, long_words)
+    batch["ner_tags"].insert(at, long_tags)
     got = student.tokenize_and_align_labels(batch, fx.ref(TOK))
     expect.true(isinstance(got, dict) and {"input_ids", "labels"} <= set(got),
                 "tokenize_and_align_labels must return a dict with input_ids and labels")
-    enc = fx.load(TOK)(batch["tokens"], truncation=True, is_split_into_words=True)
+    expect.equal(len(got["input_ids"]), len(batch["tokens"]), "number of encoded rows")
+    expect.true(len(got["input_ids"][at]) <= tok.model_max_length,
+                f"row {at}, a long sentence, has more input_ids than the model's {tok.model_max_length} positions",
+                likely=("pass truncation=True so that no row is longer than the model accepts",
+                        "传入 truncation=True，使每一行都不超过模型能接受的长度"))
+    enc = tok(batch["tokens"], truncation=True, is_split_into_words=True)
     expect.equal([list(r) for r in got["input_ids"]], enc["input_ids"], "input_ids",
                  likely=("the words are already split: pass is_split_into_words=True", "单词已经切分好：传入 is_split_into_words=True"))
     want = [_aligned(tags, enc.word_ids(i)) for i, tags in enumerate(batch["ner_tags"])]

@@ -87,12 +87,24 @@ def test_books_dataset(student, reference, fx, rng):
                    hint_zh="model_inputs = tokenizer(bodies, max_length=…, truncation=True)；labels = tokenizer(text_target=titles, max_length=…, truncation=True)；model_inputs[\"labels\"] = labels[\"input_ids\"]。")
 def test_preprocess_function(student, fx, rng):
     rows = _own_books(fx, "train")
-    picked = [rows[i] for i in rng.sample(range(len(rows)), 6)]
+    picked = [rows[i] for i in rng.sample(range(len(rows)), 12)]
+    long_review = {**picked[6], "review_body": " ".join(r["review_body"] for r in picked[6:]),
+                   "review_title": " ".join(r["review_title"] for r in picked[6:])}
+    picked = picked[:6]
+    at = rng.randrange(len(picked) + 1)
+    picked.insert(at, long_review)
     batch = {k: [r[k] for r in picked] for k in picked[0]}
     max_in, max_tgt = rng.choice([12, 24, 64]), rng.choice([3, 4])
     got = student.preprocess_function(batch, fx.ref(TOK), max_in, max_tgt)
     tok = fx.load(TOK)
     expect.true(isinstance(got, dict) and {"input_ids", "labels"} <= set(got), "expected input_ids and labels")
+    expect.true(len(got["input_ids"]) == len(got["labels"]) == len(picked), "expected one row of input_ids and labels per review")
+    expect.true(len(got["input_ids"][at]) <= max_in, f"row {at}, a long review, has more input_ids than max_input_length",
+                likely=("truncate the bodies: tokenizer(bodies, max_length=max_input_length, truncation=True)",
+                        "截断正文：tokenizer(bodies, max_length=max_input_length, truncation=True)"))
+    expect.true(len(got["labels"][at]) <= max_tgt, f"row {at}, a long title, has more labels than max_target_length",
+                likely=("truncate the titles: tokenizer(text_target=titles, max_length=max_target_length, truncation=True)",
+                        "截断标题：tokenizer(text_target=titles, max_length=max_target_length, truncation=True)"))
     expect.equal(list(got["input_ids"]), tok(batch["review_body"], max_length=max_in, truncation=True)["input_ids"],
                  "input_ids: the review bodies", likely=("the inputs are the review bodies, truncated to max_input_length",
                                                           "输入是评论正文，截断到 max_input_length"))
