@@ -20,9 +20,8 @@ def _failure(fn, *args, **kwargs) -> expect.GradeFailure:
     return info.value
 
 
-def _bilingual(text: str) -> None:
-    en, zh = text.split("\n")
-    assert not CJK.search(en) and CJK.search(zh), text
+def _bilingual(en: str, zh: str) -> None:
+    assert en and not CJK.search(en) and CJK.search(zh), (en, zh)
 
 
 def test_passing_comparisons_raise_nothing():
@@ -36,11 +35,11 @@ def test_string_diff_shows_position_and_context_but_public_hides_the_expected_te
     want = "the quick brown fox jumps over the SECRETWORD dog"
     got = "the quick brown fox jumps over the lazy dog"
     err = _failure(expect.equal, got, want, "caption")
-    _bilingual(err.message)
+    _bilingual(err.message, err.message_zh)
     assert "character 35" in err.message and "…" in err.message
     assert "SECRET" in err.message and "lazy" in err.message
-    assert "SECRET" not in err.public and "35" in err.public
-    _bilingual(err.public)
+    assert "SECRET" not in err.public + err.public_zh and "35" in err.public
+    _bilingual(err.public, err.public_zh)
 
 
 def test_string_case_and_whitespace_mistakes_are_named():
@@ -61,14 +60,14 @@ def test_nested_list_diff_names_the_path_and_the_count():
     err = _failure(expect.equal, got, want, "input_ids")
     assert err.message.startswith("input_ids[1][2]: expected 102, got 0 (2 of 3 items differ)")
     assert err.public.startswith("input_ids[1][2]: wrong value (2 of 3 items differ)")
-    assert "102" not in err.public
-    _bilingual(err.message)
+    assert "102" not in err.public + err.public_zh
+    _bilingual(err.message, err.message_zh)
 
 
 def test_list_length_diff_gives_both_lengths_and_first_difference():
     err = _failure(expect.equal, [1, 2, 3], [1, 5, 3, 4], "ids")
     assert "expected 4 items, got 3" in err.message and "index 1" in err.message
-    assert "wrong number of items (3)" in err.public and "5" not in err.public
+    assert "wrong number of items (3)" in err.public and "5" not in err.public + err.public_zh
 
 
 @pytest.mark.parametrize("got, want, words", [
@@ -87,13 +86,13 @@ def test_dict_keys_and_values():
     assert "missing ['b']" in err.message and "unexpected ['c']" in err.message
     err = _failure(expect.equal, {"label": "x", "secret": "S3"}, {"label": "HIDDEN-y", "secret": "S3"}, "out")
     assert err.message.startswith("out['label']: strings differ at character 0")
-    assert "HIDDEN" not in err.public and "S3" not in err.public
+    assert "HIDDEN" not in err.public + err.public_zh and "S3" not in err.public + err.public_zh
 
 
 def test_type_mismatch_names_both_types():
     err = _failure(expect.equal, "3", 3, "count")
     assert "expected a int, got a str" in err.message
-    _bilingual(err.public)
+    _bilingual(err.public, err.public_zh)
     err = _failure(expect.equal, [1, (2, 3)], [1, [2, 3]], "pairs")
     assert err.message.startswith("pairs[1]: expected a list, got a tuple")
 
@@ -104,20 +103,20 @@ def test_tensor_diff_gives_shape_dtype_count_positions_and_max_diff():
     got[1, 2] = 0.5
     got[3, 0] = -2.0
     err = _failure(expect.close, got, want, "logits")
-    _bilingual(err.message)
+    _bilingual(err.message, err.message_zh)
     assert "2 of 12 values differ" in err.message
     assert "shape (4, 3), dtype torch.float32" in err.message
     assert "(1, 2), (3, 0)" in err.message and "max abs diff 2" in err.message
     assert "expected 0, got 0.5" in err.message
     assert "only some rows differ" in err.likely
-    assert "expected" not in err.public.split("\n")[0] and "max abs diff" not in err.public
+    assert "expected" not in err.public + err.public_zh and "max abs diff" not in err.public + err.public_zh
     assert "2 of 12 values differ" in err.public
 
 
 def test_hidden_tensor_values_never_reach_the_public_message():
     want = torch.full((2, 2), 12345.678)
     err = _failure(expect.close, torch.zeros(2, 2), want, "values")
-    assert "12345" in err.message and "12345" not in err.public
+    assert "12345" in err.message and "12345" not in err.public + err.public_zh
 
 
 def test_dtype_difference_is_shown():
@@ -146,6 +145,6 @@ def test_nan_is_reported_with_a_count():
 
 def test_differs_and_true():
     err = _failure(expect.differs, torch.ones(2), torch.ones(2), "padded logits")
-    _bilingual(err.message)
+    _bilingual(err.message, err.message_zh)
     err = _failure(expect.true, False, "no weight changed", ("call optimizer.step()", "调用 optimizer.step()"))
     assert err.message == err.public == "no weight changed" and err.likely_zh

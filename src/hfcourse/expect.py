@@ -1,6 +1,6 @@
 """Assertions for grader tests: compact messages that say what was expected, what came
-back, where they first differ and the likely mistake, in English and Chinese (one line
-each). They take decoded data only (plain types, tensors, arrays).
+back, where they first differ and the likely mistake, in English (``message``) and Chinese
+(``message_zh``). They take decoded data only (plain types, tensors, arrays).
 
 Every failure also carries a ``public`` message for hidden tests: positions, counts,
 shapes and type names only, never an expected value."""
@@ -20,13 +20,17 @@ _CONTEXT = 12
 class GradeFailure(AssertionError):
     """A wrong result, with a student-facing explanation in English and Chinese."""
 
-    def __init__(self, message: str, likely: str = "", likely_zh: str = "", public: str = ""):
+    def __init__(self, message: str, likely: str = "", likely_zh: str = "", public: str = "",
+                 message_zh: str = "", public_zh: str = ""):
         super().__init__(message)
         self.message = message
+        self.message_zh = message_zh
+        """The message in Chinese ("" when the grader wrote it in one language only)."""
         self.likely = likely
         self.likely_zh = likely_zh
         self.public = public or message
         """The message without expected values, for hidden tests."""
+        self.public_zh = public_zh or (message_zh if not public else "")
 
 
 def _split(likely: Any) -> tuple[str, str]:
@@ -42,18 +46,14 @@ def _short(v: Any, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 5] + " …" + text[-4:]
 
 
-def _both(en: str, zh: str) -> str:
-    return f"{en}\n{zh}"
-
-
 def fail(message: str, likely: Any = None, public: str = "") -> None:
     raise GradeFailure(message, *_split(likely), public=public)
 
 
 def _fail2(en: str, zh: str, likely: Any, guess: tuple[str, str] | None, public: tuple[str, str] | None = None) -> None:
     """Fail with a two-language message; ``guess`` is the likely mistake when the caller named none."""
-    raise GradeFailure(_both(en, zh), *_split(likely if likely is not None else guess),
-                       public=_both(*public) if public else "")
+    raise GradeFailure(en, *_split(likely if likely is not None else guess), public=public[0] if public else "",
+                       message_zh=zh, public_zh=public[1] if public else "")
 
 
 def true(condition: bool, message: str, likely: Any = None) -> None:

@@ -53,6 +53,8 @@ class TestResult:
     """"passed" or "failed"."""
     category: str | None = None
     message: str = ""
+    message_zh: str = ""
+    """The message in Chinese, where the grader wrote one."""
     likely: str = ""
     likely_zh: str = ""
     output: str = ""
@@ -60,6 +62,11 @@ class TestResult:
     visibility: str = "hidden"
     hint: str = ""
     hint_zh: str = ""
+
+    @property
+    def message_both(self) -> str:
+        """The message in English, then in Chinese where there is one (for bilingual reports)."""
+        return "\n".join(m for m in (self.message, self.message_zh) if m)
 
 
 @dataclass

@@ -37,6 +37,7 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
     elif isinstance(exc, GradeFailure):
         result.category = "SLOW" if getattr(exc, "slow", False) else "WRONG_RESULT"
         result.message = exc.public if hidden else exc.message
+        result.message_zh = exc.public_zh if hidden else exc.message_zh
         result.likely, result.likely_zh = exc.likely, exc.likely_zh
     elif isinstance(exc, AssertionError):
         result.category = "WRONG_RESULT"
@@ -52,7 +53,8 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
         else:
             result.category = "BAD_OUTPUT"
             result.message = f"the returned value could not be used: {type(exc).__name__}{first}"
-    result.message, result.output = sanitize(result.message), sanitize(result.output)
+    result.message, result.message_zh = sanitize(result.message), sanitize(result.message_zh)
+    result.output = sanitize(result.output)
 
 
 def _raised_by_harness(exc: BaseException) -> bool:

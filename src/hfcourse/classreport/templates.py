@@ -173,7 +173,7 @@ _STUDENT = """{% extends "base.html" %}
 <td class="num">{{ num(test.points) }} / {{ num(test.max_points) }}</td>
 <td>{% if test.status != "passed" %}
 {% if test.category in category_text %}<div>{{ bi(*category_text[test.category]) }}</div>{% endif %}
-{% if test.message %}<pre>{{ test.message }}</pre>{% endif %}
+{% if test.message %}<pre>{{ test.message_both }}</pre>{% endif %}
 {% if test.likely %}<div>{{ t("likely") }}: {{ bi(test.likely, test.likely_zh) }}</div>{% endif %}
 {% if test.output %}<pre class="output">{{ test.output[-2000:] }}</pre>{% endif %}
 <div>{{ t("hint") }}: {{ bi(test.hint, test.hint_zh) }}</div>

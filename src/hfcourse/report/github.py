@@ -61,7 +61,7 @@ def annotations(run: RunResult) -> list[str]:
             continue
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
         title = f"{t.section} {t.name}: {t.category}"
-        body = [f"{en} / {zh}" if en else "", t.message,
+        body = [f"{en} / {zh}" if en else "", t.message_both,
                 f"Likely mistake: {t.likely}" if t.likely else "", f"可能的错误：{t.likely_zh}" if t.likely_zh else "",
                 f"Hint: {t.hint}", f"提示：{t.hint_zh}"]
         message = sanitize("\n".join(line for line in body if line), 4000)
@@ -83,7 +83,7 @@ def _row(t: TestResult) -> str:
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
         detail = f"**{t.category}** {en} / {zh}"
         if visible and t.message:
-            detail += "\n" + t.message
+            detail += "\n" + t.message_both
         detail += f"\nHint: {t.hint}\n提示：{t.hint_zh}"
     kind = "visible / 公开" if visible else "hidden / 隐藏"
     return f"| {mark} | {_cell(t.name)} | {kind} | {t.points:g} / {t.max_points:g} | {_cell(detail)} |"

@@ -15,7 +15,7 @@ def _output(t, lang: str) -> str:
     en, zh = CATEGORIES.get(t.category or "", ("", ""))
     lines = [f"[{t.category}] {en}" + (f" / {zh}" if zh else "")]
     if t.message:
-        lines.append(t.message)
+        lines.append(t.message_both)
     if t.likely:
         lines.append(f"Likely mistake: {t.likely}")
     if t.likely_zh:

@@ -47,7 +47,8 @@ def print_table(run: RunResult, *, lang: str = "en", show_hidden: bool = True, c
         if t.visibility == "hidden" and not show_hidden:
             console.print("   (hidden test: details are not shown)" if lang == "en" else "   （隐藏测试：不显示细节）")
         else:
-            for line in t.message.splitlines()[:6]:
+            message = t.message_zh if lang == "zh" and t.message_zh else t.message
+            for line in message.splitlines()[:6]:
                 console.print(Text("   " + line))
             likely = t.likely_zh if lang == "zh" and t.likely_zh else t.likely
             if likely:
