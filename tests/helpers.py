@@ -29,3 +29,12 @@ def run_grade(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedPro
     finally:
         out.unlink(missing_ok=True)
     return proc, report
+
+
+def interruptible() -> None:
+    """``preexec_fn`` of a subprocess a test stops with SIGINT: restore the default disposition,
+    which a test run started in the background (``nohup``, ``&``) passes on as "ignored", so that
+    Python in the child turns SIGINT into KeyboardInterrupt."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run_cli
+from helpers import ROOT, interruptible, run_cli
 from hfcourse import batch as batchmod
 from hfcourse import mutants
 from hfcourse.batch import BatchError, content_hash, default_jobs, find_submissions, run_batch
@@ -153,7 +153,8 @@ def test_ctrl_c_stops_the_gradings_and_keeps_the_batch_file(tmp_path):
     _module(subs / "alice")
     log = tmp_path / "subs-graded" / "students" / "alice" / "log.txt"
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade-batch", str(subs), "--sections", "2.2",
-                             "--no-report"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--no-report"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=interruptible)
     deadline = time.monotonic() + 120
     while not (log.exists() and batchmod._descendants(proc.pid)) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run_cli
+from helpers import ROOT, interruptible, run_cli
 from hfcourse import manifest, progress
 from hfcourse.results import RunResult
 
@@ -114,7 +114,8 @@ class _Lines:
 def test_watch_rechecks_on_save_and_records_progress(course_copy):
     env = {**os.environ, "HFCOURSE_ROOT": str(course_copy), "COLUMNS": "120"}
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "watch", "9.1", "--interval", "0.3"],
-                            cwd=course_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=course_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=interruptible)
     out = _Lines(proc)
     try:
         first = out.wait_for("check #1")

@@ -25,6 +25,7 @@ import pytest
 from hfcourse.report import gradescope_json
 from hfcourse.results import RunResult
 from hfcourse.sandbox.levels import plan
+from helpers import interruptible
 
 HERE = Path(__file__).resolve().parent
 SUBMISSIONS = HERE / "submissions"
@@ -161,7 +162,7 @@ def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
     env = {**os.environ, "HFCOURSE_ROOT": str(root)}
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(SUBMISSIONS / "x14_hang"),
                              "--format", "json", "--out", str(out)], cwd=root, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     # interrupt while a hanging call is in progress: once the student's worker runs, plus a moment
     deadline = time.monotonic() + 90
     while plan().jail and not _sandbox_processes(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
