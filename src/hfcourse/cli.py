@@ -107,7 +107,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         if code is not None:
             return code
     code = _check_here(args)
-    if server.enabled() and sys.stdout.isatty():
+    if server.enabled() and (sys.stdout.isatty() or os.environ.get("HFCOURSE_SERVER") == "1"):
         server.start(course_root())  # in the background: the next check is served warm
     return code
 

@@ -221,7 +221,8 @@ def check(section: str, notebook: str | os.PathLike, *, lang: str | None = None)
         print(_UNSAVED.format(names=", ".join(unsaved)), flush=True)
     cmd = [sys.executable, "-m", "hfcourse.cli", *(["--lang", lang] if lang else []), "check", section,
            "--target", str(path)]
-    env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "110"}
+    # a notebook is interactive: its checks start and use the check server like a terminal's
+    env = {"HFCOURSE_SERVER": "1", **os.environ, "FORCE_COLOR": "1", "COLUMNS": "110"}
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env) as proc:
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -11,8 +11,10 @@ connect (its directory is private and the peer's uid is checked).
 
 The server is keyed by the Python executable, the hfcourse code, course.toml and the settings
 that change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``): after any
-change a check starts a fresh server, and the old one leaves when idle. ``HFCOURSE_SERVER=0``
-turns the server off (checks then run in the calling process).
+change a check starts a fresh server, and the old one leaves when idle. A check run locally
+starts the server in the background when its output is a terminal (or ``HFCOURSE_SERVER=1``, as
+notebook check cells set); ``HFCOURSE_SERVER=0`` turns the server off (checks then run in the
+calling process).
 """
 
 from __future__ import annotations
