@@ -108,7 +108,10 @@ def _cmd_check(args: argparse.Namespace) -> int:
             return code
     code = _check_here(args)
     if server.enabled() and (sys.stdout.isatty() or os.environ.get("HFCOURSE_SERVER") == "1"):
-        server.start(course_root())  # in the background: the next check is served warm
+        try:
+            server.start(course_root())  # in the background: the next check is served warm
+        except OSError as exc:
+            print(f"note: the check server could not start ({exc}); checks run without it", file=sys.stderr)
     return code
 
 
