@@ -119,7 +119,11 @@ def test_push_revision(student, fx, rng):
 def test_download_revisions(student, fx, rng):
     svc, texts = _hub(student, fx), sample_sentences(rng, 4)
     texts[rng.randrange(4)] = " ".join(sample_sentences(rng, 80))  # longer than the model's 512 tokens
-    main = student.download_logits(svc, TOKEN, SEEDED, "main", texts)
+    main = student.call("download_logits", svc, TOKEN, SEEDED, "main", texts, probe="grad")
+    expect.true(not main["grad"], "download_logits returned logits that carry autograd history",
+                likely=("run the model inside `with torch.no_grad():` (or torch.inference_mode()): inference needs no gradients",
+                        "在 `with torch.no_grad():`（或 torch.inference_mode()）中运行模型：推理不需要梯度"))
+    main = main["value"]
     expect.close(main, _own_logits(fx, MODEL, texts), "logits of main", atol=1e-5,
                  likely=("pad the batch and pass the attention mask: tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\")",
                          "对批次做补齐并传入注意力掩码：tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\")"))
