@@ -44,3 +44,18 @@ def zygote():
 def start_mode(request):
     """How a worker starts: a new process, or forked from a zygote (``zygote=`` of WorkerProcess)."""
     return request.getfixturevalue("zygote") if request.param == "zygote" else None
+
+
+@pytest.fixture(scope="session")
+def grading_server():
+    """A check server of this checkout, for tests that grade many times: ``run_grade(..., env=it)``
+    is served by it (torch and transformers imported once, not once per grading)."""
+    from helpers import run_cli
+
+    runtime = tempfile.mkdtemp(prefix="hft-")
+    env = {"HFCOURSE_SERVER": "1", "XDG_RUNTIME_DIR": runtime}
+    started = run_cli("server", "start", env=env, timeout=300)
+    assert started.returncode == 0, started.stdout + started.stderr
+    yield env
+    run_cli("server", "stop", env=env)
+    shutil.rmtree(runtime, ignore_errors=True)

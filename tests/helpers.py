@@ -17,14 +17,15 @@ def run_cli(*args: str, timeout: float = 900, cwd: Path = ROOT, env: dict | None
                           timeout=timeout, env={**os.environ, **(env or {})})
 
 
-def run_grade(*args: str, timeout: float = 900) -> tuple[subprocess.CompletedProcess, dict | None]:
-    """Run ``hfcourse grade … --format json`` in a subprocess; return the process and the report."""
+def run_grade(*args: str, timeout: float = 900, env: dict | None = None) -> tuple[subprocess.CompletedProcess, dict | None]:
+    """Run ``hfcourse grade … --format json`` in a subprocess (served by a check server where ``env``
+    names one, see the ``grading_server`` fixture); return the process and the report."""
     fd, name = tempfile.mkstemp(prefix="hfcourse-test-", suffix=".json")
     os.close(fd)
     out = Path(name)
     out.unlink()
     try:
-        proc = run_cli("grade", *args, "--format", "json", "--out", str(out), timeout=timeout)
+        proc = run_cli("grade", *args, "--format", "json", "--out", str(out), timeout=timeout, env=env)
         report = json.loads(out.read_text()) if out.exists() else None
     finally:
         out.unlink(missing_ok=True)

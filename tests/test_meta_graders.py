@@ -28,8 +28,8 @@ def _by_section(report: dict) -> dict[str, list[dict]]:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: f"ch{c}")
-def test_solutions_get_full_marks(chapter):
-    proc, report = run_grade("--target", "solutions", "--sections", str(chapter))
+def test_solutions_get_full_marks(chapter, grading_server):
+    proc, report = run_grade("--target", "solutions", "--sections", str(chapter), env=grading_server)
     assert proc.returncode == 0, proc.stderr[-3000:]
     failed = [f"{t['nodeid']}: [{t['category']}] {t['message']}" for t in report["tests"] if t["status"] != "passed"]
     assert not failed, "\n".join(failed)
@@ -40,8 +40,8 @@ def test_solutions_get_full_marks(chapter):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: f"ch{c}")
-def test_stubs_score_zero_as_not_attempted(chapter):
-    proc, report = run_grade("--target", "exercises", "--sections", str(chapter))
+def test_stubs_score_zero_as_not_attempted(chapter, grading_server):
+    proc, report = run_grade("--target", "exercises", "--sections", str(chapter), env=grading_server)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert report["score"] == 0
     wrong = [f"{t['nodeid']}: {t['category']}" for t in report["tests"] if t["category"] != "NOT_ATTEMPTED"]
@@ -70,11 +70,11 @@ def _rounds() -> list:
 
 
 @pytest.mark.parametrize("batch", _rounds())
-def test_mutants_are_caught(batch, tmp_path):
+def test_mutants_are_caught(batch, tmp_path, grading_server):
     sub = tmp_path / "submission"
     for mutant in batch:
         mutants.write_submission(mutant, COURSE, sub)
-    proc, report = run_grade("--target", str(sub), "--sections", *[m.section for m in batch])
+    proc, report = run_grade("--target", str(sub), "--sections", *[m.section for m in batch], env=grading_server)
     assert proc.returncode == 0, proc.stderr[-3000:]
     tests = _by_section(report)
     missed = []

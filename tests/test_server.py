@@ -4,6 +4,7 @@ one-section adversarial course; the caller's environment never reaches student c
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import tempfile
@@ -81,11 +82,26 @@ def test_a_served_check_gives_what_a_local_check_gives(served):
     assert remote.returncode == local.returncode == 0, remote.stdout + remote.stderr
     assert _score_line(remote.stdout) == _score_line(local.stdout)
     assert "5 / 5" in _score_line(remote.stdout)
-    assert "1 check(s) served" in cli("server", "status").stdout
+    assert "1 command(s) served" in cli("server", "status").stdout
     assert '"9.1"' in (root / ".hfcourse" / "state.json").read_text()
     stubs = cli("check", "9.1")
     assert stubs.returncode == 1 and "NOT_ATTEMPTED" in stubs.stdout
-    assert "2 check(s) served" in cli("server", "status").stdout
+    assert "2 command(s) served" in cli("server", "status").stdout
+
+
+def test_grade_is_served_when_asked_for(served, tmp_path):
+    root, cli = served
+    reports = {}
+    for mode in ("1", "0"):
+        out = tmp_path / f"report-{mode}.json"
+        proc = cli("grade", "--target", "exercises", "--seed", "5", "--format", "json", "--out", str(out),
+                   HFCOURSE_SERVER=mode)
+        assert proc.returncode == 0, proc.stderr
+        reports[mode] = json.loads(out.read_text())
+    assert "1 command(s) served" in cli("server", "status").stdout
+    assert [(t["nodeid"], t["category"]) for t in reports["1"]["tests"]] == \
+        [(t["nodeid"], t["category"]) for t in reports["0"]["tests"]]
+    assert reports["1"]["seed"] == 5
 
 
 def test_other_settings_get_their_own_server(served):

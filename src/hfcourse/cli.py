@@ -97,15 +97,23 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _served(args: argparse.Namespace, argv: list[str]) -> int | None:
+    """Run the command in the check server when one serves it: every check, and a grade when
+    ``HFCOURSE_SERVER=1`` (a test suite or a script that grades many times). None: run it here."""
+    from hfcourse import server
+
+    wanted = args.func is _cmd_check or (args.func is _cmd_grade and os.environ.get("HFCOURSE_SERVER") == "1")
+    if not (wanted and server.enabled()):
+        return None
+    from hfcourse.paths import course_root
+
+    return server.run_remote(course_root(), argv)
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from hfcourse import server
     from hfcourse.paths import course_root
 
-    if server.enabled():
-        argv = ["check", *args.sections, "--target", args.target, "--lang", args.lang, *(["-v"] if args.verbose else [])]
-        code = server.run_remote(course_root(), argv)
-        if code is not None:
-            return code
     code = _check_here(args)
     if server.enabled() and (sys.stdout.isatty() or os.environ.get("HFCOURSE_SERVER") == "1"):
         try:
@@ -213,8 +221,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     try:
+        served = _served(args, argv)
+        if served is not None:
+            return served
         return args.func(args)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -29,7 +29,7 @@ def _cmd_server(args: argparse.Namespace) -> int:
         print("no check server runs for this checkout: `hfcourse check` starts one (or `hfcourse server start`)")
         return 1
     up = time.time() - float(facts["started"])
-    print(f"check server pid {facts['pid']} for {facts['root']}: up {up:.0f} s, {facts['checks']} check(s) served")
+    print(f"check server pid {facts['pid']} for {facts['root']}: up {up:.0f} s, {facts['checks']} command(s) served")
     return 0
 
 
