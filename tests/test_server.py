@@ -7,8 +7,11 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -64,6 +67,8 @@ def served(tmp_path):
     def cli(*args: str, **extra: str):
         return run_cli(*args, cwd=root, env={**env, **extra}, timeout=300)
 
+    cli.env = env
+
     started = cli("server", "start")
     assert started.returncode == 0, started.stderr
     yield root, cli
@@ -102,6 +107,23 @@ def test_grade_is_served_when_asked_for(served, tmp_path):
     assert [(t["nodeid"], t["category"]) for t in reports["1"]["tests"]] == \
         [(t["nodeid"], t["category"]) for t in reports["0"]["tests"]]
     assert reports["1"]["seed"] == 5
+
+
+def test_a_killed_caller_stops_its_served_grading(served, tmp_path):
+    root, cli = served
+    out = tmp_path / "report.json"
+    hang = ROOT / "tests" / "adversarial" / "submissions" / "x14_hang"
+    proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(hang), "--format", "json",
+                             "--out", str(out)], cwd=root, env={**os.environ, **cli.env}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(3)  # inside the first hanging call (each may take 4 s)
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 60
+    while not out.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    report = json.loads(out.read_text())
+    assert report["interrupted"] is True and report["score"] == 0
 
 
 def test_other_settings_get_their_own_server(served):

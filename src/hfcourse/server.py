@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -254,6 +255,8 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
         os.environ.update(msg["env"])
         os.chdir(msg["cwd"])
         _send(conn, {"pid": os.getpid()})
+        finished = threading.Event()
+        threading.Thread(target=_watch_caller, args=(conn, finished), daemon=True).start()
         from hfcourse import cli
 
         try:
@@ -264,6 +267,7 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
             code = 130
         sys.stdout.flush()
         sys.stderr.flush()
+        finished.set()
         _send(conn, {"exit": code})
     except BaseException as exc:  # noqa: BLE001 - the caller must hear back, whatever happened
         try:
@@ -271,6 +275,18 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
         except OSError:
             pass
     os._exit(0)
+
+
+def _watch_caller(conn: socket.socket, finished: threading.Event) -> None:
+    """The caller going away (killed by a time limit, its terminal closed) stops the command as
+    Ctrl-C would: it writes what it has and leaves."""
+    try:
+        while conn.recv(1024):
+            pass
+    except OSError:
+        pass
+    if not finished.is_set():
+        os.kill(os.getpid(), signal.SIGINT)
 
 
 def _reap(children: set[int]) -> None:
