@@ -4,6 +4,9 @@ throughput grading (identical code must measure a ratio near 1)."""
 from __future__ import annotations
 
 import json
+import shutil
+import statistics
+import tempfile
 
 import pytest
 
@@ -25,12 +28,36 @@ def test_section_check_cold(once, tmp_path, benchmark):
     benchmark.extra_info.update(seconds=round(seconds, 2), peak_rss_mib=round(peak / 2**20))
 
 
-def test_section_check_warm(benchmark):
-    """`hfcourse check 2.2` with the fixtures built (the student's edit-check loop)."""
-    _check()
+def test_section_check_warm_local(benchmark):
+    """`hfcourse check 2.2` with the fixtures built, without the check server (HFCOURSE_SERVER=0)."""
+    _check({"HFCOURSE_SERVER": "0"})
     figures = []
-    benchmark.pedantic(lambda: figures.append(_check()), rounds=3, iterations=1)
+    benchmark.pedantic(lambda: figures.append(_check({"HFCOURSE_SERVER": "0"})), rounds=3, iterations=1)
     benchmark.extra_info.update(peak_rss_mib=round(max(p for _, p in figures) / 2**20))
+
+
+@pytest.fixture(scope="module")
+def check_server():
+    """A started check server in a private runtime directory; its environment for `hfcourse`."""
+    runtime = tempfile.mkdtemp(prefix="hfb-")
+    env = {"HFCOURSE_SERVER": "1", "XDG_RUNTIME_DIR": runtime}
+    proc = run_cli("server", "start", env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    yield env
+    run_cli("server", "stop", env=env)
+    shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_section_check_warm_served(benchmark, check_server):
+    """The student's edit-check loop: `hfcourse check 2.2` served by the check server. It must be
+    at least 3x faster than the same check without the server, measured in this run."""
+    _check(check_server)
+    served = []
+    benchmark.pedantic(lambda: served.append(_check(check_server)[0]), rounds=5, iterations=1)
+    local = [_check({"HFCOURSE_SERVER": "0"})[0] for _ in range(2)]
+    speedup = statistics.median(local) / statistics.median(served)
+    benchmark.extra_info.update(local_median_s=round(statistics.median(local), 2), speedup=round(speedup, 1))
+    assert speedup >= 3, f"a served check is only {speedup:.1f}x faster than a local one"
 
 
 def test_full_course(once, benchmark, tmp_path):

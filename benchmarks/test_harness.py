@@ -56,8 +56,38 @@ def test_worker_start_cold(benchmark, module_file, preload):
     benchmark.extra_info.update(jail=JAIL, preload=",".join(preload) or "none")
 
 
-def test_worker_start_warm(benchmark, module_file):
-    """What a grader test waits for: acquiring the pool's spare (booted while the previous section ran)."""
+@pytest.fixture(scope="module")
+def zygote():
+    """A ready zygote with the course's preload modules, as a grading run has."""
+    from hfcourse import manifest
+    from hfcourse.paths import cache_dir
+    from hfcourse.sandbox.limits import Limits, worker_env
+    from hfcourse.sandbox.zygote import Zygote
+
+    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-bench-zygote-"))
+    z = Zygote(manifest.load().preload, worker_env(scratch, cache_dir(), Limits()), scratch)
+    z._await_ready()
+    yield z
+    z.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def test_worker_start_warm(benchmark, module_file, zygote):
+    """What a grader test waits for: a worker forked from the run's zygote, to a loaded module."""
+    workers = []
+
+    def start():
+        workers.append(_loaded(WorkerProcess("bench", jail=JAIL, readable=(str(module_file.parent),), zygote=zygote),
+                               module_file))
+
+    benchmark.pedantic(start, rounds=10, iterations=1, warmup_rounds=1)
+    for w in workers:
+        w.close()
+    benchmark.extra_info.update(jail=JAIL, started="forked from the zygote")
+
+
+def test_worker_start_pool_spare(benchmark, module_file):
+    """Without a zygote (HFCOURSE_ZYGOTE=0): acquiring the pool's spare, booted while the previous section ran."""
     pool = WorkerPool(expected=100, jail=JAIL, readable=(str(module_file.parent),))
     first = pool.acquire("first")
     pool.release(first)
@@ -67,7 +97,6 @@ def test_worker_start_warm(benchmark, module_file):
         waited.append(_loaded(pool.acquire("bench"), module_file))
 
     def settle():
-        # the next spare boots while the previous section is graded: give it that time
         spare = pool._spare
         if spare is not None:
             spare._await_ready()
