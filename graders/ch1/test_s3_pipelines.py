@@ -35,7 +35,7 @@ def _spans(entities) -> list[tuple]:
 @pytest.mark.grade(points=2, visibility="visible",
                    hint="pipeline(\"feature-extraction\", model=model_dir)(text) is [1][tokens][hidden]: return its first element.",
                    hint_zh="pipeline(\"feature-extraction\", model=model_dir)(text) 的形状是 [1][tokens][hidden]：返回第一个元素。")
-def test_extract_features(student, reference, fx, rng):
+def test_extract_features(student, fx, rng):
     text = sample_sentences(rng, 1)[0]
     got = student.extract_features(_dir(fx, ENCODER), text)
     tok, model = fx.load(TOK), fx.load(ENCODER)
@@ -46,15 +46,15 @@ def test_extract_features(student, reference, fx, rng):
     expect.close(torch.tensor(got), want, "token vectors", atol=1e-4,
                  likely=("one vector per token, [CLS] and [SEP] included: drop only the batch level",
                          "每个token一个向量，包括 [CLS] 和 [SEP]：只去掉batch这一层"))
-    expect.close(torch.tensor(got), torch.tensor(reference.extract_features(_dir(fx, ENCODER), text)),
-                 "token vectors against the reference", atol=1e-5,
+    pipe = _pipe(_dir(fx, ENCODER), "feature-extraction")(text)[0]
+    expect.close(torch.tensor(got), torch.tensor(pipe), "token vectors against the pipeline's", atol=1e-5,
                  likely=("use the feature-extraction pipeline of model_dir", "使用 model_dir 的 feature-extraction pipeline"))
 
 
 @pytest.mark.grade(points=2, visibility="visible",
                    hint="pipeline(\"sentiment-analysis\", model=model_dir)(texts) returns one {label, score} per text.",
                    hint_zh="pipeline(\"sentiment-analysis\", model=model_dir)(texts) 对每个文本返回一个 {label, score}。")
-def test_classify(student, reference, fx, rng):
+def test_classify(student, fx, rng):
     obvious = [("I love this movie", 1), ("This film was terrible", 0), ("what a wonderful cast", 1)]
     examples = [*obvious, *sentiment_examples(rng, 4)]
     rng.shuffle(examples)
@@ -70,7 +70,7 @@ def test_classify(student, reference, fx, rng):
     for text, label in obvious:
         expect.equal(got[texts.index(text)]["label"], names[label], f"label of {text!r}",
                      likely=("return the pipeline's labels unchanged", "原样返回pipeline给出的标签"))
-    expect.equal(got, reference.classify(_dir(fx, SST2), texts), "result against the reference",
+    expect.equal([sorted(g) for g in got], [sorted(w) for w in want], "keys of each result",
                  likely=("return the list of {label, score} dicts as the pipeline gives it", "按pipeline给出的样子返回 {label, score} 字典列表"))
 
 
