@@ -277,6 +277,7 @@ def _child(spec: dict, req: int, resp: int, log: int, origin: str) -> None:
             jail.enter(spec["jail"], keep=(req, resp))
         from hfcourse.sandbox import worker
 
+        sys.argv = [worker.__file__, str(req), str(resp)]  # as an exec'd worker has it
         worker.after_fork(int(spec["limits"].get("threads", 1)))
         worker.serve(req, resp)
     except BaseException:  # noqa: BLE001 - report anything on the worker's log, then leave
