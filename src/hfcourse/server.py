@@ -9,8 +9,8 @@ process first forks its worker zygote, before it has read anything of the reques
 never hold the caller's environment or the graders' code. Only the user who owns the socket can
 connect (its directory is private and the peer's uid is checked).
 
-The server is keyed by the Python executable, the hfcourse code, course.toml and the settings
-that change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``): after any
+The server is keyed by the Python executable, the versions of the libraries it imported, the
+hfcourse code, course.toml and the settings that change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``): after any
 change a check starts a fresh server, and the old one leaves when idle. A check run locally
 starts the server in the background when its output is a terminal (or ``HFCOURSE_SERVER=1``, as
 notebook check cells set); ``HFCOURSE_SERVER=0`` turns the server off (checks then run in the
@@ -20,6 +20,7 @@ calling process).
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
 import select
@@ -36,6 +37,8 @@ from pathlib import Path
 __all__ = ["enabled", "run_remote", "start", "stop", "status", "socket_path"]
 
 _KEYED_ENV = ("HFCOURSE_CACHE", "HFCOURSE_SANDBOX", "HFCOURSE_ZYGOTE")
+_KEYED_DISTRIBUTIONS = ("torch", "transformers", "tokenizers", "datasets", "evaluate", "accelerate", "huggingface_hub",
+                        "pytest", "pytest-benchmark")
 _EXTRA_PRELOAD = ("pytest", "_pytest.python", "_pytest.fixtures", "pytest_benchmark.plugin", "rich.console",
                   "rich.table", "hfcourse.cli", "hfcourse.grade", "hfcourse.plugin", "hfcourse.report",
                   "hfcourse.commands.student", "hfcourse.fixtures", "hfcourse.sandbox.client",
@@ -102,6 +105,11 @@ def _key(root: Path) -> str:
     digest.update(f"{sys.executable}\0{root.resolve()}\0".encode())
     for name in _KEYED_ENV:
         digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
+    for dist in _KEYED_DISTRIBUTIONS:
+        try:
+            digest.update(f"{dist}={importlib.metadata.version(dist)}\0".encode())
+        except importlib.metadata.PackageNotFoundError:
+            pass
     package = Path(hfcourse.__file__).resolve().parent
     for path in sorted([*package.rglob("*.py"), root / "course.toml"]):
         st = path.stat()
