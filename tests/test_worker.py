@@ -24,6 +24,7 @@ MODULE = textwrap.dedent('''
     def hog(): return bytearray(64 << 30)
     def write(path): open(os.path.join(path, "f.txt"), "w").write("x"); return path
     def env(): return dict(os.environ)
+    def cpus(): return sorted(os.sched_getaffinity(0))
 ''')
 
 
@@ -82,6 +83,13 @@ def test_exit_in_the_call_is_a_crash_then_restart(worker):
     with pytest.raises(ProcessLookupError):
         os.kill(old, 0)
     assert call(worker, "add", "a", "b") == "ab"
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="needs two cores")
+def test_a_worker_can_be_pinned_to_one_core_and_back(worker):
+    every = sorted(os.sched_getaffinity(0))
+    assert worker.pin({every[-1]}) and call(worker, "cpus") == [every[-1]]
+    assert worker.pin(set(every)) and call(worker, "cpus") == every
 
 
 def test_printed_output_is_captured_per_call(worker):

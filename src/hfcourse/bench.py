@@ -3,7 +3,9 @@
 Student and reference calls alternate round by round, both timed on the grader's
 side (a worker that patches its clocks gains nothing). The student's rounds are timed
 by pytest-benchmark's ``pedantic`` mode; the reference round runs in its ``setup`` hook
-just before each student round. The ratio of medians is the grade; a ratio under the
+just before each student round. The grade is the median over rounds of each round's ratio
+(reference time / student time of the same round): a load that comes and goes on a shared
+machine slows both calls of a round alike, so it cancels in the pair. A ratio under the
 threshold is measured once more before it counts.
 """
 
@@ -22,13 +24,24 @@ __all__ = ["Comparison", "compare"]
 @dataclass
 class Comparison:
     student_seconds: float
+    """Median of the student's rounds."""
     reference_seconds: float
     rounds: int
+    paired: float | None = None
+    """Median over rounds of reference time / student time of the same round."""
 
     @property
     def ratio(self) -> float:
         """Student throughput divided by reference throughput."""
+        if self.paired is not None:
+            return self.paired
         return self.reference_seconds / self.student_seconds if self.student_seconds > 0 else float("inf")
+
+
+def _paired(student: list[float], reference: list[float]) -> float | None:
+    if len(student) != len(reference) or not student or min(student) <= 0:
+        return None
+    return statistics.median(r / s for s, r in zip(student, reference))
 
 
 def _timed(call: Callable[[], Any]) -> float:
@@ -46,7 +59,7 @@ def _interleaved(student: Callable[[], Any], reference: Callable[[], Any], round
         else:
             r.append(_timed(reference))
             s.append(_timed(student))
-    return Comparison(statistics.median(s), statistics.median(r), rounds)
+    return Comparison(statistics.median(s), statistics.median(r), rounds, _paired(s, r))
 
 
 def _with_pytest_benchmark(benchmark: Any, student: Callable[[], Any], reference: Callable[[], Any],
@@ -60,7 +73,8 @@ def _with_pytest_benchmark(benchmark: Any, student: Callable[[], Any], reference
     stats = getattr(getattr(benchmark, "stats", None), "stats", None)
     if stats is None or not ref_times:
         return _interleaved(student, reference, rounds)
-    return Comparison(float(stats.median), statistics.median(ref_times), rounds)
+    data = [float(x) for x in getattr(stats, "data", [])]
+    return Comparison(float(stats.median), statistics.median(ref_times), rounds, _paired(data, ref_times))
 
 
 def compare(student: Callable[[], Any], reference: Callable[[], Any], *, benchmark: Any = None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
 import shutil
 import tempfile
@@ -113,6 +115,20 @@ class Fixtures:
         return self._loaded[name]
 
 
+@contextlib.contextmanager
+def _same_core(*targets: Target):
+    """Student and reference share one core while they are compared: on a busy machine the
+    scheduler might otherwise give one of them a quieter core for the whole measurement."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    pinned = [t for t in targets if len(cpus) > 1 and t.worker.pin({cpus[-1]})]
+    try:
+        yield
+    finally:
+        for t in pinned:
+            if t.worker.proc is not None:
+                t.worker.pin(set(cpus))
+
+
 class Bench:
     """``bench.compare("fn", *args, unit=…, items=…, threshold=…)`` inside a grader test."""
 
@@ -125,9 +141,10 @@ class Bench:
         def run(target: Target):
             return lambda: target.call(fn, *args, kwargs=kwargs, discard=True)
 
-        _, figure = _bench.compare(run(self.student), run(self.reference), benchmark=self.benchmark, rounds=rounds,
-                                   threshold=threshold, section=self.student.section.id, test=self.test,
-                                   unit=unit, items=items)
+        with _same_core(self.student, self.reference):
+            _, figure = _bench.compare(run(self.student), run(self.reference), benchmark=self.benchmark,
+                                       rounds=rounds, threshold=threshold, section=self.student.section.id,
+                                       test=self.test, unit=unit, items=items)
         self.grading.figures.append(figure)
         if figure.ratio < threshold:
             exc = GradeFailure(

@@ -308,6 +308,17 @@ class WorkerProcess:
                 str(reply.get("output", "")),
             )
 
+    def pin(self, cpus: set[int], timeout: float = 30.0) -> bool:
+        """Run the worker on ``cpus`` only (before a throughput comparison); False where the
+        platform cannot or the worker is not running."""
+        if self.proc is None or self.load_error is not None or not hasattr(os, "sched_setaffinity"):
+            return False
+        try:
+            reply, _, _, _ = self._request({"op": "pin", "cpus": sorted(cpus)}, b"", b"", timeout)
+        except StudentError:
+            return False
+        return reply.get("status") == "ok"
+
     def call(self, fn: str, args: tuple, kwargs: dict, *, timeout: float, repeat: int = 1,
              probe: str | None = None, discard: bool = False) -> Reply:
         if self.load_error is not None:

@@ -191,6 +191,9 @@ def _serve(req: int, resp: int) -> None:
                 reply = state.load(ctl)
             elif op == "call":
                 reply, h, b = state.call(ctl, header, blob)
+            elif op == "pin":
+                os.sched_setaffinity(0, {int(c) for c in ctl["cpus"]})
+                reply = {"status": "ok"}
             else:
                 reply = {"status": "error", "category": "BAD_OUTPUT", "message": f"unknown op {op!r}"}
         except codec.CodecError as exc:
