@@ -24,13 +24,17 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 1800) -> subpr
 
 
 class TreeMemory:
-    """Peak resident memory of a process and all its descendants, sampled every 50 ms."""
+    """Peak memory of a process and all its descendants, sampled every 50 ms: the sum of their
+    resident sets (``peak``, which counts a page shared by forked workers once per process) and the
+    sum of their proportional sets (``peak_pss``: a shared page split among its sharers, so the
+    sum is what the tree really holds)."""
 
     def __init__(self, pid: int):
         import psutil
 
         self.root = psutil.Process(pid)
         self.peak = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
@@ -39,16 +43,19 @@ class TreeMemory:
         import psutil
 
         while not self._stop.is_set():
-            total = 0
+            rss = pss = 0
             try:
                 for p in [self.root, *self.root.children(recursive=True)]:
                     try:
-                        total += p.memory_info().rss
+                        info = p.memory_full_info()
+                        rss += info.rss
+                        pss += getattr(info, "pss", info.rss)
                     except psutil.Error:
                         pass
             except psutil.Error:
                 break
-            self.peak = max(self.peak, total)
+            self.peak = max(self.peak, rss)
+            self.peak_pss = max(self.peak_pss, pss)
             time.sleep(0.05)
 
     def stop(self) -> int:
@@ -57,13 +64,13 @@ class TreeMemory:
         return self.peak
 
 
-def run_cli_measured(*args: str, env: dict | None = None, timeout: float = 1800) -> tuple[subprocess.CompletedProcess, float, int]:
-    """Run the CLI; return the process, its wall time and the peak RSS of its whole process tree."""
+def run_cli_measured(*args: str, env: dict | None = None, timeout: float = 1800) -> tuple[subprocess.CompletedProcess, float, TreeMemory]:
+    """Run the CLI; return the process, its wall time and the peak memory of its whole process tree."""
     start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", *args], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
     memory = TreeMemory(proc.pid)
     out, err = proc.communicate(timeout=timeout)
     seconds = time.perf_counter() - start
-    peak = memory.stop()
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), seconds, peak
+    memory.stop()
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), seconds, memory
