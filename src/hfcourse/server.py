@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-import json
 import os
 import select
 import signal
@@ -33,6 +32,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from hfcourse import ipc
 
 __all__ = ["enabled", "run_remote", "start", "stop", "status", "socket_path"]
 
@@ -51,39 +52,6 @@ def enabled() -> bool:
 
 def _idle_seconds() -> float:
     return float(os.environ.get("HFCOURSE_SERVER_IDLE", "900"))
-
-
-# -- framing: a 4-byte length and JSON, with file descriptors on the first byte ------------------
-
-def _send(sock: socket.socket, msg: dict, fds: list[int] | None = None) -> None:
-    data = json.dumps(msg).encode()
-    frame = struct.pack("!I", len(data)) + data
-    if fds:
-        socket.send_fds(sock, [frame], fds)
-    else:
-        sock.sendall(frame)
-
-
-def _recv(sock: socket.socket, max_fds: int = 0) -> tuple[dict, list[int]]:
-    if max_fds:
-        head, fds, _, _ = socket.recv_fds(sock, 4, max_fds)
-    else:
-        head, fds = sock.recv(4), []
-    while 0 < len(head) < 4:
-        more = sock.recv(4 - len(head))
-        if not more:
-            break
-        head += more
-    if len(head) < 4:
-        raise EOFError
-    (size,) = struct.unpack("!I", head)
-    body = b""
-    while len(body) < size:
-        chunk = sock.recv(size - len(body))
-        if not chunk:
-            raise EOFError
-        body += chunk
-    return json.loads(body), fds
 
 
 # -- where the server lives ----------------------------------------------------------------------
@@ -156,16 +124,16 @@ def run_remote(root: Path, argv: list[str]) -> int | None:
     with sock:
         env = {**os.environ, "HFCOURSE_SERVER": "0"}
         try:
-            _send(sock, {"op": "check"})
-            _send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, _std_fds())
-            started, _ = _recv(sock)
+            ipc.send(sock, {"op": "check"})
+            ipc.send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, _std_fds())
+            started, _ = ipc.recv(sock)
         except (EOFError, OSError):
             return None
         pid = int(started["pid"])
         interrupts = 0
         while True:
             try:
-                done, _ = _recv(sock)
+                done, _ = ipc.recv(sock)
                 return int(done.get("exit", 2))
             except KeyboardInterrupt:
                 interrupts += 1
@@ -218,8 +186,8 @@ def _ask(root: Path, msg: dict) -> dict | None:
         return None
     with sock:
         try:
-            _send(sock, msg)
-            return _recv(sock)[0]
+            ipc.send(sock, msg)
+            return ipc.recv(sock)[0]
         except (EOFError, OSError):
             return None
 
@@ -252,7 +220,7 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
 
         if zygote.enabled():
             zygote.provide(zygote.Zygote.fork_here(origin))
-        msg, fds = _recv(conn, max_fds=3)
+        msg, fds = ipc.recv(conn, max_fds=3)
         for target, fd in zip((0, 1, 2), fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -262,7 +230,7 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
         os.environ.clear()
         os.environ.update(msg["env"])
         os.chdir(msg["cwd"])
-        _send(conn, {"pid": os.getpid()})
+        ipc.send(conn, {"pid": os.getpid()})
         finished = threading.Event()
         threading.Thread(target=_watch_caller, args=(conn, finished), daemon=True).start()
         from hfcourse import cli
@@ -276,10 +244,10 @@ def _grading_child(conn: socket.socket, origin: str) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         finished.set()
-        _send(conn, {"exit": code})
+        ipc.send(conn, {"exit": code})
     except BaseException as exc:  # noqa: BLE001 - the caller must hear back, whatever happened
         try:
-            _send(conn, {"exit": 2, "error": f"{type(exc).__name__}: {exc}"})
+            ipc.send(conn, {"exit": 2, "error": f"{type(exc).__name__}: {exc}"})
         except OSError:
             pass
     os._exit(0)
@@ -345,16 +313,16 @@ def serve(root: Path, path: Path, scratch: Path) -> None:
                 continue
             try:
                 conn.settimeout(10)
-                head, _ = _recv(conn)
+                head, _ = ipc.recv(conn)
                 conn.settimeout(None)
             except (EOFError, OSError, ValueError):
                 conn.close()
                 continue
             op = head.get("op")
             if op == "status":
-                _send(conn, {**facts, "idle_seconds": _idle_seconds()})
+                ipc.send(conn, {**facts, "idle_seconds": _idle_seconds()})
             elif op == "stop":
-                _send(conn, {"stopping": True})
+                ipc.send(conn, {"stopping": True})
                 conn.close()
                 return
             elif op == "check":

@@ -15,11 +15,9 @@ When the grader goes away the zygote kills its children and leaves.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -28,50 +26,16 @@ import traceback
 from pathlib import Path, PurePath
 from typing import Any
 
+from hfcourse import ipc
+
 __all__ = ["Zygote", "ForkedProcess", "enabled", "provide", "take"]
 
-_MSG_CAP = 1 << 20
 _START_TIMEOUT = 180.0
 
 
 def enabled() -> bool:
     """Workers are forked on Linux unless ``HFCOURSE_ZYGOTE=0``."""
     return sys.platform.startswith("linux") and os.environ.get("HFCOURSE_ZYGOTE", "1") != "0"
-
-
-def _send(sock: socket.socket, msg: dict, fds: tuple[int, ...] = ()) -> None:
-    data = json.dumps(msg).encode()
-    frame = struct.pack("!I", len(data)) + data
-    if fds:
-        socket.send_fds(sock, [frame], list(fds))
-    else:
-        sock.sendall(frame)
-
-
-def _recv(sock: socket.socket, max_fds: int = 0) -> tuple[dict, list[int]]:
-    """One message and the descriptors that came with it; EOFError when the peer has gone."""
-    fds: list[int] = []
-    if max_fds:
-        data, fds, _, _ = socket.recv_fds(sock, 4, max_fds)
-    else:
-        data = sock.recv(4)
-    while 0 < len(data) < 4:
-        more = sock.recv(4 - len(data))
-        if not more:
-            break
-        data += more
-    if len(data) < 4:
-        raise EOFError
-    (size,) = struct.unpack("!I", data)
-    if size > _MSG_CAP:
-        raise EOFError
-    body = b""
-    while len(body) < size:
-        chunk = sock.recv(size - len(body))
-        if not chunk:
-            raise EOFError
-        body += chunk
-    return json.loads(body), fds
 
 
 # -- the grader's side -----------------------------------------------------------------------
@@ -173,7 +137,7 @@ class Zygote:
             return
         self.sock.settimeout(_START_TIMEOUT)
         try:
-            msg, _ = _recv(self.sock)
+            msg, _ = ipc.recv(self.sock)
             if msg.get("status") != "ready":
                 raise EOFError
             self._ready = True
@@ -197,8 +161,8 @@ class Zygote:
         if self.failed:
             return None
         try:
-            _send(self.sock, {"op": "spawn", **spec}, fds)
-            reply, _ = _recv(self.sock)
+            ipc.send(self.sock, {"op": "spawn", **spec}, fds)
+            reply, _ = ipc.recv(self.sock)
         except (EOFError, OSError):
             self.failed = "the zygote stopped: " + self.log_tail()
             return None
@@ -210,8 +174,8 @@ class Zygote:
     def wait(self, pid: int, timeout: float) -> int | None:
         """The exit status of a forked worker (``Popen.returncode`` style), None while it runs."""
         try:
-            _send(self.sock, {"op": "wait", "pid": pid, "timeout": timeout})
-            reply, _ = _recv(self.sock)
+            ipc.send(self.sock, {"op": "wait", "pid": pid, "timeout": timeout})
+            reply, _ = ipc.recv(self.sock)
         except (EOFError, OSError):
             return -signal.SIGKILL
         return reply.get("status")
@@ -308,7 +272,7 @@ def _serve(sock: socket.socket, origin: str) -> None:
     try:
         while True:
             try:
-                msg, fds = _recv(sock, max_fds=3)
+                msg, fds = ipc.recv(sock, max_fds=3)
             except (EOFError, OSError):
                 return
             if msg.get("op") == "spawn" and len(fds) == 3:
@@ -325,17 +289,17 @@ def _serve(sock: socket.socket, origin: str) -> None:
                 for fd in fds:
                     os.close(fd)
                 children.add(pid)
-                _send(sock, {"pid": pid})
+                ipc.send(sock, {"pid": pid})
             elif msg.get("op") == "wait":
                 pid = int(msg.get("pid", 0))
                 status = _wait(pid, float(msg.get("timeout", 0))) if pid in children else -signal.SIGKILL
                 if status is not None:
                     children.discard(pid)
-                _send(sock, {"status": status})
+                ipc.send(sock, {"status": status})
             else:
                 for fd in fds:
                     os.close(fd)
-                _send(sock, {"error": f"unknown request {msg.get('op')!r}"})
+                ipc.send(sock, {"error": f"unknown request {msg.get('op')!r}"})
     finally:
         for pid in children:
             try:
@@ -359,7 +323,7 @@ def main(argv: list[str]) -> None:
     from hfcourse.sandbox import worker
 
     worker.preload(preload)
-    _send(sock, {"status": "ready", "pid": os.getpid()})
+    ipc.send(sock, {"status": "ready", "pid": os.getpid()})
     _serve(sock, origin)
 
 
