@@ -163,19 +163,23 @@ def test_summarize_against_a_bare_generate(benchmark):
              unit="texts/s", items=len(texts), rounds=15, repeat=3, what="1.3 summarize / bare generate")
 
 
-def test_predict_proba_against_a_bare_forward(benchmark):
-    """2.2 predict_proba against one tokenizer call and one forward pass of the same batch."""
-    sol = _solution("ch2/s2_behind_the_pipeline.py")
+@pytest.mark.parametrize("section, module, fn, seed", [
+    ("2.2", "ch2/s2_behind_the_pipeline.py", "predict_proba", 1),
+    ("2.6", "ch2/s6_putting_it_together.py", "classify", 0),
+], ids=["2.2-predict_proba", "2.6-classify"])
+def test_sentence_classifier_against_a_bare_forward(benchmark, section, module, fn, seed):
+    """2.2 predict_proba and 2.6 classify against one tokenizer call and one forward pass of the same batch."""
+    sol = _solution(module)
     model, tok = fixtures.load("tiny-sst2"), fixtures.load("wordpiece-uncased")
-    texts = sample_sentences(random.Random(1), 64)
+    texts = sample_sentences(random.Random(seed), 64)
 
     def bare():
         enc = tok(texts, padding=True, truncation=True, return_tensors="pt")
         with torch.inference_mode():
             return model(**enc).logits
 
-    _measure(benchmark, lambda: sol.predict_proba(model, tok, texts), bare, section="2.2", test="predict_proba",
-             unit="sentences/s", items=len(texts), rounds=15, repeat=8, what="2.2 predict_proba / bare forward")
+    _measure(benchmark, lambda: getattr(sol, fn)(model, tok, texts), bare, section=section, test=fn,
+             unit="sentences/s", items=len(texts), rounds=15, repeat=8, what=f"{section} {fn} / bare forward")
 
 
 def test_batched_logits_against_a_bare_forward(benchmark):
@@ -193,21 +197,6 @@ def test_batched_logits_against_a_bare_forward(benchmark):
 
     _measure(benchmark, lambda: sol.batched_logits(model, sequences, pad_id), bare, section="2.5", test="batched_logits",
              unit="sentences/s", items=len(sequences), rounds=15, repeat=8, what="2.5 batched_logits / bare forward")
-
-
-def test_classify_against_a_bare_forward(benchmark):
-    """2.6 classify against one tokenizer call and one forward pass of the same batch."""
-    sol = _solution("ch2/s6_putting_it_together.py")
-    model, tok = fixtures.load("tiny-sst2"), fixtures.load("wordpiece-uncased")
-    texts = sample_sentences(random.Random(0), 64)
-
-    def bare():
-        enc = tok(texts, padding=True, truncation=True, return_tensors="pt")
-        with torch.inference_mode():
-            return model(**enc).logits
-
-    _measure(benchmark, lambda: sol.classify(model, tok, texts), bare, section="2.6", test="classify",
-             unit="sentences/s", items=len(texts), rounds=15, repeat=8, what="2.6 classify / bare forward")
 
 
 def test_eval_loop_against_a_bare_loop(benchmark):
