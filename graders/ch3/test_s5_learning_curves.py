@@ -68,7 +68,21 @@ def _cases(rng) -> list[tuple[list[float], list[float], str]]:
     flat = (_curve(rng, first, first * 0.9, n), _curve(rng, first, first * 0.92, n), "underfitting")
     mild = (_curve(rng, first, first * 0.8, n), valley + rise, "overfitting")
     diverging = ([first * (1 + 0.1 * i) for i in range(n)], valley + rise, "underfitting")
-    return [healthy, overfit, flat, mild, diverging]
+    return [healthy, overfit, flat, mild, diverging, *_BOUNDARIES]
+
+
+_BOUNDARIES = [
+    # exactly 10 % above the lowest validation loss is not "more than 10 %"
+    ([1.0, 0.6, 0.2], [1.0, 0.5, 0.55], "healthy"),
+    # validation loss rose, but the last training loss equals the first: not below it
+    ([1.0, 0.4, 1.0], [1.0, 0.5, 0.9], "underfitting"),
+    # the last training loss is below the first (not below the second)
+    ([1.0, 0.3, 0.5], [1.0, 0.5, 0.9], "overfitting"),
+    # 60 % of the first training loss is healthy (compared with the first, not the second)
+    ([1.0, 0.5, 0.6], [1.0, 0.8, 0.7], "healthy"),
+    # exactly 70 % of the first training loss is not "still above 70 %"
+    ([1.0, 0.5, 0.7], [1.0, 0.8, 0.7], "healthy"),
+]
 
 
 @pytest.mark.grade(points=2, visibility="visible",
