@@ -136,6 +136,8 @@ def test_one_step_update(student, fx, rng):
     train = fx.load(DATA)["train"]
     rows = rng.sample(range(train.num_rows), 4)
     pairs = [(train[i]["sentence1"], train[i]["sentence2"]) for i in rows]
+    long = rng.randrange(len(pairs))  # one pair longer than the model's 512 positions: it must be truncated
+    pairs[long] = (" ".join(sample_sentences(rng, 60)), pairs[long][1])
     labels = [train[i]["label"] for i in rows]
     lr = rng.choice([5e-4, 2e-3, 5e-3])
     got = student.call("one_step_update", fx.ref(MODEL, fresh=True), fx.ref(TOK), pairs, labels, lr, probe="state_dict")
