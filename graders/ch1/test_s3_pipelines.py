@@ -179,6 +179,13 @@ def test_answer_question(student, reference, fx, rng):
         right += got["answer"] == item["answer"]
     expect.true(right >= 6, f"only {right} of 8 simple questions got the right answer",
                 likely=("mask the question tokens before choosing the span", "选择片段之前先屏蔽问题部分的token"))
+    item = qa_examples(rng, 1)[0]
+    context = item["context"] + " " + " ".join(sample_sentences(rng, 60))  # longer than the model's 512 positions
+    got = student.answer_question(_dir(fx, QA), item["question"], context)
+    want = reference.answer_question(_dir(fx, QA), item["question"], context)
+    expect.equal((got["answer"], got["start"], got["end"]), (want["answer"], want["start"], want["end"]),
+                 "answer in a context longer than the model's 512 positions",
+                 likely=("truncate the context only: truncation=\"only_second\"", "只截断上下文：truncation=\"only_second\""))
 
 
 def _seq2seq(student, reference, fx, rng, fn: str, examples) -> None:
