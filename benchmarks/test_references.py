@@ -115,6 +115,15 @@ def _train_epoch(model, batches, optimizer, scheduler) -> None:
         optimizer.zero_grad()
 
 
+def _curve(score, epochs: int, model, batches, optimizer, scheduler) -> list:
+    """``score()`` before training and after each plain epoch, as the references' loops return it."""
+    scores = [score()]
+    for _ in range(epochs):
+        _train_epoch(model, batches, optimizer, scheduler)
+        scores.append(score())
+    return scores
+
+
 def _seeded_loader(data, batch_size: int, seed: int, collate_fn=None) -> DataLoader:
     return DataLoader(data, shuffle=True, batch_size=batch_size, collate_fn=collate_fn,
                       generator=torch.Generator().manual_seed(seed))
@@ -405,11 +414,7 @@ def test_masked_lm_accelerate_against_a_bare_loop(benchmark):
                 rows += len(batch["input_ids"])
             return math.exp(total / rows)
 
-        perplexities = [perplexity()]
-        for _ in range(config["epochs"]):
-            _train_epoch(model, train_dl, optimizer, scheduler)
-            perplexities.append(perplexity())
-        return perplexities
+        return _curve(perplexity, config["epochs"], model, train_dl, optimizer, scheduler)
 
     _measure(benchmark, lambda: sol.train_with_accelerate(config), bare, section="7.3", test="train_with_accelerate",
              unit="samples/s", items=config["train_size"] * config["epochs"], rounds=15,
@@ -446,11 +451,7 @@ def test_translation_accelerate_against_a_bare_loop(benchmark):
                 metric.add_batch(predictions=predictions, references=references)
             return metric.compute()["score"]
 
-        scores = [bleu()]
-        for _ in range(config["epochs"]):
-            _train_epoch(model, train_dl, optimizer, scheduler)
-            scores.append(bleu())
-        return scores
+        return _curve(bleu, config["epochs"], model, train_dl, optimizer, scheduler)
 
     _measure(benchmark, lambda: sol.train_with_accelerate(config), bare, section="7.4", test="train_with_accelerate",
              unit="samples/s", items=config["train_rows"] * config["epochs"], rounds=15,
