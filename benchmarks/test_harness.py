@@ -60,16 +60,12 @@ def test_worker_start_cold(benchmark, module_file, preload):
 def zygote():
     """A ready zygote with the course's preload modules, as a grading run has."""
     from hfcourse import manifest
-    from hfcourse.paths import cache_dir
-    from hfcourse.sandbox.limits import Limits, worker_env
     from hfcourse.sandbox.zygote import Zygote
 
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-bench-zygote-"))
-    z = Zygote(manifest.load().preload, worker_env(scratch, cache_dir(), Limits()), scratch)
+    z = Zygote(manifest.load().preload)
     z._await_ready()
     yield z
     z.close()
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_worker_start_warm(benchmark, module_file, zygote):

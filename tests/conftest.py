@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from pathlib import Path
 
 import pytest
 
@@ -29,15 +28,11 @@ collect_ignore_glob = ["adversarial/course/*", "adversarial/submissions/*"]
 @pytest.fixture(scope="session")
 def zygote():
     """A worker zygote without preloads (quick to start), for worker tests in both start modes."""
-    from hfcourse.paths import cache_dir
-    from hfcourse.sandbox.limits import Limits, worker_env
     from hfcourse.sandbox.zygote import Zygote
 
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-test-zygote-"))
-    z = Zygote((), worker_env(scratch, cache_dir(), Limits()), scratch)
+    z = Zygote(())
     yield z
     z.close()
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture(params=["process", "zygote"])

@@ -5,17 +5,13 @@ modes.)"""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import tempfile
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from hfcourse.paths import cache_dir
 from hfcourse.sandbox.client import WorkerProcess
-from hfcourse.sandbox.limits import Limits, worker_env
 from hfcourse.sandbox.zygote import ForkedProcess, Zygote
 
 MODULE = textwrap.dedent('''
@@ -34,9 +30,8 @@ def preloaded(tmp_path_factory):
     """A zygote that imported huggingface_hub and numpy (import-time constants and a global RNG)
     while a secret sat in the grader's environment."""
     os.environ["HFCOURSE_TEST_SECRET"] = "grader-only-4711"
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-test-zygote-"))
     try:
-        z = Zygote(("huggingface_hub.constants", "numpy"), worker_env(scratch, cache_dir(), Limits()), scratch)
+        z = Zygote(("huggingface_hub.constants", "numpy"))
         z._await_ready()
     finally:
         del os.environ["HFCOURSE_TEST_SECRET"]
@@ -44,7 +39,6 @@ def preloaded(tmp_path_factory):
     module.write_text(MODULE)
     yield z, module
     z.close()
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _worker(z: Zygote, module: Path) -> WorkerProcess:
@@ -75,11 +69,12 @@ def test_forked_workers_get_their_own_scratch_environment_and_seed(preloaded):
 
 def test_closing_the_zygote_kills_its_workers(tmp_path):
     (tmp_path / "m.py").write_text(MODULE)
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-test-zygote-"))
-    z = Zygote((), worker_env(scratch, cache_dir(), Limits()), scratch)
+    z = Zygote(())
     w = _worker(z, tmp_path / "m.py")
     pid = w.call("facts", (), {}, timeout=30).value["pid"]
+    scratch = z.scratch
     z.close()
+    assert not scratch.exists()
     with pytest.raises(ProcessLookupError):
         for _ in range(200):
             os.kill(pid, 0)
@@ -87,13 +82,11 @@ def test_closing_the_zygote_kills_its_workers(tmp_path):
 
             time.sleep(0.01)
     w.close()
-    shutil.rmtree(scratch, ignore_errors=True)
 
 
 def test_a_dead_zygote_falls_back_to_new_processes(tmp_path):
     (tmp_path / "m.py").write_text(MODULE)
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-test-zygote-"))
-    z = Zygote((), worker_env(scratch, cache_dir(), Limits()), scratch)
+    z = Zygote(())
     z._await_ready()
     os.kill(z.proc.pid, signal.SIGKILL)
     z.proc.wait()
@@ -104,4 +97,3 @@ def test_a_dead_zygote_falls_back_to_new_processes(tmp_path):
     finally:
         w.close()
         z.close()
-        shutil.rmtree(scratch, ignore_errors=True)

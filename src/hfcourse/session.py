@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +15,7 @@ from hfcourse.expect import GradeFailure
 from hfcourse.manifest import Course, Section
 from hfcourse.results import BenchFigure, TestResult, sanitize
 from hfcourse.sandbox.client import StudentError, WorkerProcess
-from hfcourse.paths import cache_dir
 from hfcourse.sandbox.codec import Ref
-from hfcourse.sandbox.limits import Limits, worker_env
 from hfcourse.sandbox.zygote import Zygote
 from hfcourse.sandbox.zygote import enabled as zygote_enabled
 from hfcourse.sandbox.zygote import take as take_zygote
@@ -195,8 +191,7 @@ class Grading:
         if self._zygote is None:
             self._zygote = take_zygote()
         if self._zygote is None and zygote_enabled():
-            scratch = Path(tempfile.mkdtemp(prefix="hfcourse-zygote-"))
-            self._zygote = Zygote(self.course.preload, worker_env(scratch, cache_dir(), Limits()), scratch)
+            self._zygote = Zygote(self.course.preload)
         return self._zygote
 
     def section_of(self, path: Path) -> Section:
@@ -228,7 +223,5 @@ class Grading:
             self._pool.close()
         if self._zygote is not None:
             self._zygote.close()
-            if self._zygote.scratch is not None:
-                shutil.rmtree(self._zygote.scratch, ignore_errors=True)
         if self._source is not None:
             self._source.cleanup()

@@ -16,6 +16,7 @@ When the grader goes away the zygote kills its children and leaves.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -118,7 +119,14 @@ class Zygote:
         zygote.proc, zygote._ready, zygote.failed = _Child(pid), True, None
         return zygote
 
-    def __init__(self, preload: tuple[str, ...], env: dict[str, str], scratch: Path):
+    def __init__(self, preload: tuple[str, ...]):
+        """Start ``python -I -m hfcourse.sandbox.zygote`` in a scratch directory of its own (removed
+        by ``close``), with a worker's scrubbed environment."""
+        from hfcourse.paths import cache_dir
+        from hfcourse.sandbox.limits import Limits, worker_env
+
+        scratch = Path(tempfile.mkdtemp(prefix="hfcourse-zygote-"))
+        env = worker_env(scratch, cache_dir(), Limits())
         self.scratch: Path | None = scratch
         self.log = scratch / "zygote.log"
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -191,6 +199,8 @@ class Zygote:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 # -- the zygote's side -----------------------------------------------------------------------
