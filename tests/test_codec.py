@@ -84,3 +84,13 @@ def test_paths_stay_inside_scratch(tmp_path):
     assert codec.decode(b'{"$path": "out/model"}', b"", scratch=tmp_path) == (tmp_path / "out/model").resolve()
     with pytest.raises(codec.CodecError):
         codec.decode(b'{"$path": "../../etc/passwd"}', b"", scratch=tmp_path)
+
+
+def test_fixture_refs_carry_their_training_mode_dropout():
+    ref = codec.Ref("tiny-sst2", "/fixtures/tiny-sst2", fresh=True, dropout=0.5)
+    assert roundtrip(ref) == ref
+    assert roundtrip(codec.Ref("tiny-sst2", "/fixtures/tiny-sst2")).dropout is None
+    for bad in (b'1.5', b'"0.1"', b'-0.1'):
+        with pytest.raises(codec.CodecError) as err:
+            codec.decode(b'{"$ref": {"fixture": "m", "directory": "/m", "dropout": ' + bad + b'}}', b"")
+        assert "dropout" in str(err.value)

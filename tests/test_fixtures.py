@@ -207,7 +207,10 @@ def test_failed_build_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyP
 @slow
 def test_load_returns_the_right_classes(env: Built) -> None:
     import datasets
+    import torch
     import transformers
+
+    from hfcourse.sandbox.adapters import load_fixture
 
     tok = fixtures.load("wordpiece-uncased")
     assert isinstance(tok, transformers.PreTrainedTokenizerBase) and tok.is_fast
@@ -218,6 +221,12 @@ def test_load_returns_the_right_classes(env: Built) -> None:
     assert clf.config.id2label == {0: "NEGATIVE", 1: "POSITIVE"}
     assert clf.config.label2id == {"NEGATIVE": 0, "POSITIVE": 1}
     assert isinstance(fixtures.load("sst2-like"), datasets.DatasetDict)
+    trained = load_fixture(env.paths["tiny-sst2"], dropout=0.3)
+    assert trained.training and all(m.training for m in trained.modules())
+    rates = {m.p for m in trained.modules() if isinstance(m, torch.nn.Dropout)}
+    assert rates == {0.3}, rates
+    with pytest.raises(TypeError, match="model fixture"):
+        load_fixture(env.paths["wordpiece-uncased"], dropout=0.3)
     for name in ("tiny-bert", "tiny-sst2"):
         assert (env.paths[name] / "model.safetensors").is_file()
         same_dir_tok = transformers.AutoTokenizer.from_pretrained(str(env.paths[name]))

@@ -116,13 +116,17 @@ def test_train_loop_throughput(student, reference, fx, rng, bench):
 @pytest.mark.grade(points=2, hint="model.eval(); under torch.no_grad() take logits.argmax(dim=-1) and metric.add_batch(predictions=…, references=batch[\"labels\"]); then metric.compute().",
                    hint_zh="model.eval()；在 torch.no_grad() 下取 logits.argmax(dim=-1)，调用 metric.add_batch(predictions=…, references=batch[\"labels\"])；最后 metric.compute()。")
 def test_eval_loop(student, fx, rng):
-    got = student.eval_loop(fx.ref(TUNED), fx.ref(TOK), _glue(fx), str(fx.path(METRIC) / "glue"), rng.choice([8, 16]))
+    # the model arrives as train_loop leaves it: in training mode, here with dropout 0.5
+    got = student.eval_loop(fx.ref(TUNED, fresh=True, dropout=0.5), fx.ref(TOK), _glue(fx), str(fx.path(METRIC) / "glue"),
+                            rng.choice([8, 16]))
     validation, tok, model = fx.load(DATA)["validation"], fx.load(TOK), fx.load(TUNED)
     rows = validation[:]
     enc = tok(rows["sentence1"], rows["sentence2"], padding=True, truncation=True, return_tensors="pt")
     with torch.inference_mode():
         want = model(**enc).logits.argmax(dim=-1).tolist()
-    expect.equal(list(got["predictions"]), want, "predictions on the validation split")
+    expect.equal(list(got["predictions"]), want, "predictions on the validation split", likely=(
+        "call model.eval() before the loop: in training mode dropout changes the predictions",
+        "循环前先调用 model.eval()：训练模式下 dropout 会改变预测结果"))
     gold = rows["label"]
     for name, value in (("accuracy", accuracy_score(gold, want)), ("f1", f1_score(gold, want))):
         expect.close(torch.tensor(float(got["metrics"].get(name, float("nan")))), torch.tensor(value), f"metric {name}", atol=1e-9,

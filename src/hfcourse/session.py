@@ -98,9 +98,10 @@ class Fixtures:
 
         return fixtures.path(name)
 
-    def ref(self, name: str, *, fresh: bool = False) -> Ref:
-        """A reference that the worker resolves to the loaded object (``fresh``: reload every call)."""
-        return Ref(name, str(self.path(name)), fresh)
+    def ref(self, name: str, *, fresh: bool = False, dropout: float | None = None) -> Ref:
+        """A reference that the worker resolves to the loaded object (``fresh``: reload every call;
+        ``dropout``: a model in training mode with that dropout, see ``codec.Ref``)."""
+        return Ref(name, str(self.path(name)), fresh, dropout)
 
     def load(self, name: str) -> Any:
         """The object in the grader process (cached; do not mutate)."""

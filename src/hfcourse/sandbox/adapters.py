@@ -10,11 +10,27 @@ from typing import Any, Callable
 __all__ = ["load_fixture", "start_service", "probe", "PROBES"]
 
 
-def load_fixture(directory: Path) -> Any:
-    """The tokenizer, model or data set built in ``directory`` (see hfcourse.fixtures)."""
+def load_fixture(directory: Path, dropout: float | None = None) -> Any:
+    """The tokenizer, model or data set built in ``directory`` (see hfcourse.fixtures).
+
+    ``dropout``: a model comes in training mode with this probability in every dropout
+    layer, the state a training loop leaves it in; code that evaluates it must call
+    ``model.eval()`` to get the answers of the built model."""
     from hfcourse.fixtures import load_dir
 
-    return load_dir(directory)
+    obj = load_dir(directory)
+    if dropout is None:
+        return obj
+    import torch
+
+    if not isinstance(obj, torch.nn.Module):
+        raise TypeError(f"dropout applies to a model fixture, not to a {type(obj).__name__}")
+    layers = [m for m in obj.modules() if isinstance(m, torch.nn.Dropout)]
+    if not layers:
+        raise TypeError(f"the model fixture in {directory.name} has no dropout layer")
+    for layer in layers:
+        layer.p = dropout
+    return obj.train()
 
 
 def start_service(name: str, state: Path, options: dict) -> str:

@@ -49,6 +49,9 @@ class Ref:
     fixture: str
     directory: str
     fresh: bool = False
+    dropout: float | None = None
+    """For a model: load it in training mode with this probability in every dropout layer, as a
+    training loop leaves it (``None``: eval mode, as built)."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ class _Encoder:
             body = [self.enc(x, depth + 1) for x in v]
             return body if type(v) is list else {"$tuple": body}
         if isinstance(v, Ref):
-            return {"$ref": {"fixture": v.fixture, "directory": v.directory, "fresh": v.fresh}}
+            return {"$ref": {"fixture": v.fixture, "directory": v.directory, "fresh": v.fresh, "dropout": v.dropout}}
         if isinstance(v, ScratchPath):
             return {"$path": v.relative}
         if isinstance(v, Service):
@@ -227,7 +230,11 @@ class _Decoder:
             options = self.dec(body.get("options", {"$dict": {}}), depth + 1)
             return Service(str(body["name"]), str(body["state"]), tuple(sorted(options.items())))
         if tag == "$ref" and type(body) is dict:
-            return Ref(str(body["fixture"]), str(body["directory"]), bool(body.get("fresh", False)))
+            dropout = body.get("dropout")
+            if dropout is not None and (type(dropout) not in (int, float) or not 0 <= dropout < 1):
+                raise CodecError(f"a fixture's dropout must be a probability in [0, 1), not {dropout!r}", "BAD_OUTPUT")
+            return Ref(str(body["fixture"]), str(body["directory"]), bool(body.get("fresh", False)),
+                       None if dropout is None else float(dropout))
         raise CodecError(f"unknown tag {tag!r}", "BAD_OUTPUT")
 
 

@@ -101,13 +101,14 @@ class Worker:
 
     def _resolve(self, v: Any) -> Any:
         if isinstance(v, codec.Ref):
-            if not v.fresh and v.directory in self.cache:
-                return self.cache[v.directory]
+            key = f"fixture:{v.directory}:{v.dropout}"
+            if not v.fresh and key in self.cache:
+                return self.cache[key]
             from hfcourse.sandbox.adapters import load_fixture
 
-            obj = load_fixture(Path(v.directory))
+            obj = load_fixture(Path(v.directory), v.dropout)
             if not v.fresh:
-                self.cache[v.directory] = obj
+                self.cache[key] = obj
             return obj
         if isinstance(v, codec.Service):
             from hfcourse.sandbox.adapters import start_service
