@@ -15,6 +15,25 @@ def _paths(fx) -> tuple[str, str]:
     return str(fx.path(DATA) / "glue"), str(fx.path(METRIC) / "glue")
 
 
+def _with_a_long_pair(student, fx, row: int) -> str:
+    """A copy of the MRPC data set in the student's scratch whose training row ``row`` has a
+    first sentence far longer than the model's 512 positions."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    directory = student.local(student.scratch("glue-long"))
+    shutil.copytree(fx.path(DATA) / "glue", directory)
+    path = directory / "mrpc" / "train-00000-of-00001.parquet"
+    table = pq.read_table(path)
+    sentences = table.column("sentence1").to_pylist()
+    sentences[row] = " ".join([sentences[row]] * 80)
+    index = table.schema.get_field_index("sentence1")
+    pq.write_table(table.set_column(index, table.schema.field(index), pa.array(sentences, pa.string())), path)
+    return str(directory)
+
+
 def _run(rng) -> dict:
     return {"train_rows": rng.choice([24, 32]), "epochs": rng.choice([2, 3]), "lr": rng.choice([1e-3, 2e-3]),
             "seed": rng.randrange(1000)}
@@ -61,6 +80,7 @@ def test_training_args(student, rng):
 def test_build_trainer(student, fx, rng):
     data, metric = _paths(fx)
     run = _run(rng)
+    data = _with_a_long_pair(student, fx, rng.randrange(run["train_rows"]))
     got = student.call("build_trainer", fx.ref(MODEL, fresh=True), fx.ref(TOK), data, metric,
                        student.scratch("build-run"), *run.values(), probe="ch3:trainer")
     expect.equal(got["processing_class"], type(fx.load(TOK)).__name__, "class of trainer.processing_class",
@@ -74,6 +94,10 @@ def test_build_trainer(student, fx, rng):
     expect.equal(got["eval_rows"], fx.load(DATA)["validation"].num_rows, "rows of the evaluation set")
     for column in ("input_ids", "token_type_ids", "attention_mask", "label"):
         expect.true(column in got["train_columns"], f"the training set has no {column} column")
+    limit = fx.load(TOK).model_max_length
+    expect.true(got["longest_train_row"] is not None and got["longest_train_row"] <= limit,
+                f"the longest training row has {got['longest_train_row']} tokens; the model takes at most {limit}",
+                likely=("tokenize with truncation=True", "分词时加上 truncation=True"))
     expect.equal(got["args"]["eval_strategy"], "epoch", "trainer.args.eval_strategy")
     expect.equal(got["state"]["global_step"], 0, "steps taken by build_trainer (it must not train)")
 

@@ -97,8 +97,16 @@ def _rows(ds: Any) -> int | None:
     return len(ds) if ds is not None and hasattr(ds, "__len__") else None
 
 
+def _longest(ds: Any) -> int | None:
+    """The length of the longest ``input_ids`` row of a data set (None without that column)."""
+    if ds is None or "input_ids" not in (getattr(ds, "column_names", None) or []):
+        return None
+    return max((len(ids) for ids in ds["input_ids"]), default=0)
+
+
 def trainer(tr: Any) -> dict[str, Any]:
-    """A ``Trainer``'s arguments, processing class, collator, data, callbacks and state."""
+    """A ``Trainer``'s arguments, processing class, collator, data (with the length of its
+    longest training row), callbacks and state."""
     from transformers import Trainer
 
     if not isinstance(tr, Trainer):
@@ -113,6 +121,7 @@ def trainer(tr: Any) -> dict[str, Any]:
         "train_rows": _rows(tr.train_dataset),
         "eval_rows": _rows(tr.eval_dataset),
         "train_columns": list(getattr(tr.train_dataset, "column_names", []) or []),
+        "longest_train_row": _longest(tr.train_dataset),
         "callbacks": [_callback(cb) for cb in tr.callback_handler.callbacks],
         "state": {
             "global_step": state.global_step,
