@@ -11,10 +11,13 @@ from hfcourse import expect
 EN, ES, TOK, MODEL, METRIC = "reviews-en", "reviews-es", "reviews-unigram", "mt5-like-init", "rouge-metric"
 NAMES = ["rouge1", "rouge2", "rougeL", "rougeLsum"]
 BOOKS = ("book", "digital_ebook_purchase")
-MARGIN = 10.0
-"""ROUGE-1 points by which the fine-tuned model must beat the lead-3 baseline; seen: about 28 against 50-60."""
+MARGIN = 8.0
+"""ROUGE-1 points by which the fine-tuned model must beat the lead-3 baseline on the whole
+validation split (58 rows; baseline 24.8). The reference beat it by 13.1 to 30.5 points over
+training seeds 0-153. On 30 rows the margin was noisier: 4.7 for one seed of 191."""
 ACCELERATE_MARGIN = 5.0
-"""The same for the Accelerate loop (no gradient clipping, no weight decay); seen: about 28 against 40."""
+"""The same for the Accelerate loop (no gradient clipping, no weight decay); the reference: 12.3 to 27.4
+points over training seeds 0-49."""
 
 
 def _dirs(fx) -> tuple[str, str]:
@@ -172,7 +175,7 @@ def test_compute_metrics(student, fx, rng):
 def test_fine_tune_beats_the_baseline(student, reference, fx, rng):
     seed = rng.randrange(1000)
     run = (fx.ref(TOK), *_dirs(fx), _metric(fx))
-    sizes = (240, 30, 4, 1e-2, seed)
+    sizes = (240, len(_own_books(fx, "validation")), 4, 1e-2, seed)
     got = student.fine_tune(fx.ref(MODEL, fresh=True), *run, student.scratch("sum-run"), *sizes)
     expect.true(isinstance(got, dict) and {"rouge", "baseline", "train_loss"} <= set(got),
                 "fine_tune must return a dict with rouge, baseline and train_loss")
@@ -191,7 +194,7 @@ def test_fine_tune_beats_the_baseline(student, reference, fx, rng):
                    hint="Generate with accelerator.unwrap_model(model).generate(…), pad generated ids and labels with accelerator.pad_across_processes(…, dim=1, pad_index=tokenizer.pad_token_id), gather, decode, postprocess_text, metric.add_batch; compute once at the end.",
                    hint_zh="用 accelerator.unwrap_model(model).generate(…) 生成，用 accelerator.pad_across_processes(…, dim=1, pad_index=tokenizer.pad_token_id) 补齐生成结果和标签，gather、解码、postprocess_text、metric.add_batch；最后只 compute 一次。")
 def test_accelerate_loop_beats_the_baseline(student, reference, fx, rng):
-    seed, eval_rows = rng.randrange(1000), 30
+    seed, eval_rows = rng.randrange(1000), len(_own_books(fx, "validation"))
     run = (fx.ref(TOK), *_dirs(fx), _metric(fx), 240, eval_rows, 4, 1e-2, seed)
     got = student.accelerate_fine_tune(fx.ref(MODEL, fresh=True), *run)
     expect.true(isinstance(got, dict) and {"rouge", "losses", "summaries"} <= set(got),
