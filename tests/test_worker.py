@@ -25,6 +25,17 @@ MODULE = textwrap.dedent('''
     def write(path): open(os.path.join(path, "f.txt"), "w").write("x"); return path
     def env(): return dict(os.environ)
     def cpus(): return sorted(os.sched_getaffinity(0))
+    def group(x, scale=1):
+        import torch, torch.distributed as dist
+        dist.init_process_group("gloo")
+        total = torch.tensor([dist.get_rank() + 1.0])
+        dist.all_reduce(total)
+        out = {"rank": dist.get_rank(), "size": dist.get_world_size(), "sum": total.item() * scale, "x": x}
+        dist.destroy_process_group()
+        return out
+    def second_fails():
+        if os.environ["RANK"] == "1": raise ValueError("only in process 1")
+        return 0
 ''')
 
 
@@ -95,6 +106,23 @@ def test_a_worker_can_be_pinned_to_one_core_and_back(worker):
 def test_printed_output_is_captured_per_call(worker):
     reply = worker.call("talk", (), {}, timeout=10)
     assert reply.value == 1 and reply.output == "hello from student\n"
+
+
+def test_a_call_can_run_in_two_processes_of_one_group(worker):
+    got = worker.call("group", ("x",), {"scale": 2}, timeout=120, processes=2).value
+    assert [r["rank"] for r in got["ranks"]] == [0, 1]
+    assert all(r["size"] == 2 and r["sum"] == 6.0 and r["x"] == "x" for r in got["ranks"]), got
+    assert call(worker, "add", 1, 2) == 3
+
+
+@pytest.mark.parametrize("fn, category, words", [
+    ("second_fails", "EXCEPTION", "process 1 of 2: ValueError: only in process 1"),
+    ("todo", "NOT_ATTEMPTED", "not implemented yet"),
+])
+def test_a_failure_in_one_process_fails_the_launched_call(worker, fn, category, words):
+    with pytest.raises(StudentError) as err:
+        worker.call(fn, (), {}, timeout=120, processes=2)
+    assert err.value.category == category and words in err.value.message, err.value.message
 
 
 def test_environment_is_scrubbed_and_offline(worker, monkeypatch):

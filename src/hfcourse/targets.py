@@ -246,15 +246,20 @@ class Target:
             worker.load(module, f"{kind}_{section.marker}", section.timeout)
 
     def call(self, fn: str, *args: Any, kwargs: dict | None = None, timeout: float | None = None,
-             probe: str | None = None, repeat: int = 1, discard: bool = False) -> Any:
-        return self.timed(fn, *args, kwargs=kwargs, timeout=timeout, probe=probe, repeat=repeat, discard=discard)[0]
+             probe: str | None = None, repeat: int = 1, discard: bool = False, processes: int = 1) -> Any:
+        """``fn(*args, **kwargs)`` in the worker. ``processes=2``: run it in two new processes
+        that form one distributed group, as ``accelerate launch`` does; the value is
+        ``{"ranks": [each process's result], "seconds": wall time}`` (see sandbox.launch)."""
+        return self.timed(fn, *args, kwargs=kwargs, timeout=timeout, probe=probe, repeat=repeat, discard=discard,
+                          processes=processes)[0]
 
     def timed(self, fn: str, *args: Any, kwargs: dict | None = None, timeout: float | None = None,
-              probe: str | None = None, repeat: int = 1, discard: bool = False) -> tuple[Any, float]:
+              probe: str | None = None, repeat: int = 1, discard: bool = False,
+              processes: int = 1) -> tuple[Any, float]:
         """The value and the round-trip seconds measured on the grader's side."""
         try:
             reply = self.worker.call(fn, args, kwargs or {}, timeout=timeout or self.section.timeout,
-                                     repeat=repeat, probe=probe, discard=discard)
+                                     repeat=repeat, probe=probe, discard=discard, processes=processes)
         except StudentError as err:
             if err.output:
                 self.outputs.append(err.output)

@@ -320,7 +320,7 @@ class WorkerProcess:
         return reply.get("status") == "ok"
 
     def call(self, fn: str, args: tuple, kwargs: dict, *, timeout: float, repeat: int = 1,
-             probe: str | None = None, discard: bool = False) -> Reply:
+             probe: str | None = None, discard: bool = False, processes: int = 1) -> Reply:
         if self.load_error is not None:
             raise self.load_error
         if self.proc is None and self.module is not None:
@@ -329,7 +329,7 @@ class WorkerProcess:
             if self.load_error is not None:
                 raise self.load_error
         header, blob = codec.encode({"args": list(args), "kwargs": dict(kwargs)})
-        ctl = {"op": "call", "fn": fn, "repeat": repeat, "probe": probe, "discard": discard}
+        ctl = {"op": "call", "fn": fn, "repeat": repeat, "probe": probe, "discard": discard, "processes": processes}
         reply, h, b, elapsed = self._request(ctl, header, blob, timeout)
         output = str(reply.get("output", ""))
         if reply.get("status") != "ok":

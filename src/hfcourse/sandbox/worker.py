@@ -100,30 +100,7 @@ class Worker:
         self.scratch = Path.cwd()
 
     def _resolve(self, v: Any) -> Any:
-        if isinstance(v, codec.Ref):
-            key = f"fixture:{v.directory}:{v.dropout}"
-            if not v.fresh and key in self.cache:
-                return self.cache[key]
-            from hfcourse.sandbox.adapters import load_fixture
-
-            obj = load_fixture(Path(v.directory), v.dropout)
-            if not v.fresh:
-                self.cache[key] = obj
-            return obj
-        if isinstance(v, codec.Service):
-            from hfcourse.sandbox.adapters import start_service
-
-            key = f"service:{v.name}:{v.state}"
-            if key not in self.cache:
-                self.cache[key] = start_service(v.name, codec._inside(self.scratch, v.state), dict(v.options))
-            return self.cache[key]
-        if isinstance(v, list):
-            return [self._resolve(x) for x in v]
-        if isinstance(v, tuple):
-            return tuple(self._resolve(x) for x in v)
-        if isinstance(v, dict):
-            return {k: self._resolve(x) for k, x in v.items()}
-        return v
+        return resolve(v, self.cache, self.scratch)
 
     def load(self, ctl: dict) -> dict:
         path = ctl["path"]
@@ -142,11 +119,18 @@ class Worker:
         if fn is None or not callable(fn):
             return {"status": "error", "category": "EXCEPTION",
                     "message": f"the module has no function {name}(): keep the names the exercise gives"}, b"", b""
-        payload = self._resolve(codec.decode(header, blob, scratch=self.scratch))
-        args, kwargs = payload["args"], payload["kwargs"]
-        result = None
-        for _ in range(max(1, int(ctl.get("repeat", 1)))):
-            result = fn(*args, **kwargs)
+        processes = int(ctl.get("processes") or 1)
+        if processes > 1:
+            from hfcourse.sandbox.launch import run
+
+            # every process decodes the arguments and loads the fixtures itself
+            result = run(fn, header, blob, processes)
+        else:
+            payload = self._resolve(codec.decode(header, blob, scratch=self.scratch))
+            args, kwargs = payload["args"], payload["kwargs"]
+            result = None
+            for _ in range(max(1, int(ctl.get("repeat", 1)))):
+                result = fn(*args, **kwargs)
         probe = ctl.get("probe")
         if probe:
             from hfcourse.sandbox.adapters import probe as find_probe
@@ -156,6 +140,35 @@ class Worker:
             result = None
         h, b = codec.encode(_relativize(result, self.scratch))
         return {"status": "ok"}, h, b
+
+
+def resolve(v: Any, cache: dict, scratch: Path) -> Any:
+    """``v`` with its fixture references loaded and its services started (``cache`` keeps
+    what is not ``fresh``, across calls)."""
+    if isinstance(v, codec.Ref):
+        key = f"fixture:{v.directory}:{v.dropout}"
+        if not v.fresh and key in cache:
+            return cache[key]
+        from hfcourse.sandbox.adapters import load_fixture
+
+        obj = load_fixture(Path(v.directory), v.dropout)
+        if not v.fresh:
+            cache[key] = obj
+        return obj
+    if isinstance(v, codec.Service):
+        from hfcourse.sandbox.adapters import start_service
+
+        key = f"service:{v.name}:{v.state}"
+        if key not in cache:
+            cache[key] = start_service(v.name, codec._inside(scratch, v.state), dict(v.options))
+        return cache[key]
+    if isinstance(v, list):
+        return [resolve(x, cache, scratch) for x in v]
+    if isinstance(v, tuple):
+        return tuple(resolve(x, cache, scratch) for x in v)
+    if isinstance(v, dict):
+        return {k: resolve(x, cache, scratch) for k, x in v.items()}
+    return v
 
 
 def _relativize(v: Any, scratch: Path) -> Any:
