@@ -236,3 +236,24 @@ def test_train_with_accelerate(student, fx, rng):
                 "train_with_accelerate must return {\"f1\", \"predictions\"}")
     expect.equal(len(got["f1"]), config["epochs"], "number of F1 values (one per epoch)")
     _check_predictions(got["predictions"], _gold(fx), got["f1"][-1], "Accelerate loop")
+
+
+@pytest.mark.grade(points=1, hint="Each process pads its own batch: accelerator.pad_across_processes(predictions, dim=1, pad_index=-100) and the same for the labels, before accelerator.gather.",
+                   hint_zh="每个进程的batch长度不同：gather 之前先用 accelerator.pad_across_processes(predictions, dim=1, pad_index=-100) 补齐预测，标签也一样。")
+def test_train_with_accelerate_in_two_processes(student, fx, rng):
+    gold = _gold(fx)
+    # 60 validation rows: one batch of 30 for each process, so nothing is repeated to even them out
+    config = {"checkpoint": str(fx.path(BODY)), "data_dir": _data(fx), "metric_path": _metric(fx), "epochs": 1,
+              "lr": 5e-3, "batch_size": len(gold) // 2, "seed": rng.randrange(1000)}
+    ranks = student.call("train_with_accelerate", config, processes=2)["ranks"]
+    for rank, got in enumerate(ranks):
+        expect.true(isinstance(got, dict) and {"f1", "predictions"} <= set(got),
+                    "train_with_accelerate must return {\"f1\", \"predictions\"}")
+        predictions = [list(p) for p in got["predictions"]]
+        expect.equal([len(p) for p in predictions], [len(g) for g in gold], f"process {rank} of 2: labels per "
+                     "validation row, gathered from both processes", likely=(
+                         "gather the predictions and labels of every process with accelerator.gather",
+                         "用 accelerator.gather 汇总所有进程的预测和标签"))
+        expect.close(torch.tensor(float(got["f1"][-1])), torch.tensor(float(f1_score(gold, predictions))),
+                     f"process {rank} of 2: reported F1 vs. its predictions", atol=1e-6)
+    expect.equal(list(ranks[1]["predictions"]), list(ranks[0]["predictions"]), "the predictions of process 1 vs. process 0")

@@ -168,3 +168,29 @@ def test_train_with_accelerate(student, reference, fx, rng):
     expect.true(value >= MIN_BLEU, f"BLEU after fine-tuning is {value:.1f}, below {MIN_BLEU}",
                 likely=("step the optimizer and the scheduler after accelerator.backward(loss)",
                         "在 accelerator.backward(loss) 之后调用 optimizer 和 scheduler 的 step"))
+
+
+@pytest.mark.grade(points=1, hint="Each process pads its own batch: accelerator.pad_across_processes(generated, dim=1, pad_index=tokenizer.pad_token_id) and the labels with pad_index=-100, then accelerator.gather.",
+                   hint_zh="每个进程的batch长度不同：先用 accelerator.pad_across_processes(generated, dim=1, pad_index=tokenizer.pad_token_id) 补齐生成结果，标签用 pad_index=-100，再 accelerator.gather。")
+def test_train_with_accelerate_in_two_processes(student, reference, fx, rng):
+    _, validation = _split(fx)
+    references = [t["fr"] for t in validation["translation"]]
+    # 40 validation rows: one batch of 20 for each process, so nothing is repeated to even them out
+    config = {"model_dir": str(fx.path(MODEL)), "data_dir": _data(fx), "metric_path": _metric(fx), "train_rows": 40,
+              "epochs": 1, "lr": 3e-3, "batch_size": len(references) // 2, "seed": rng.randrange(1000), "max_length": 32}
+    want = reference.train_with_accelerate({**config, "epochs": 0})["bleu"][0]
+    ranks = student.call("train_with_accelerate", config, processes=2)["ranks"]
+    for rank, got in enumerate(ranks):
+        expect.true(isinstance(got, dict) and {"bleu", "predictions"} <= set(got),
+                    "train_with_accelerate must return {\"bleu\", \"predictions\"}")
+        scores = [float(v) for v in got["bleu"]]
+        expect.equal(len(scores), 2, f"process {rank} of 2: number of BLEU scores (before training, after the epoch)")
+        expect.close(torch.tensor(scores[0]), torch.tensor(want), f"process {rank} of 2: BLEU before training, over "
+                     "both processes' translations, vs. the reference in one process", atol=1e-6, likely=(
+                         "gather the generated ids and the labels of every process with accelerator.gather",
+                         "用 accelerator.gather 汇总所有进程生成的 id 和标签"))
+        expect.equal(len(got["predictions"]), len(references), f"process {rank} of 2: number of validation translations")
+        value = sacrebleu.corpus_bleu(list(got["predictions"]), [references]).score
+        expect.close(torch.tensor(scores[-1]), torch.tensor(value), f"process {rank} of 2: BLEU after training vs. its "
+                     "translations", atol=1e-6)
+    expect.equal(list(ranks[1]["predictions"]), list(ranks[0]["predictions"]), "the translations of process 1 vs. process 0")

@@ -28,6 +28,29 @@ def _metric(fx) -> str:
     return str(fx.path(METRIC) / "rouge")
 
 
+def _with_one_long_title(student, fx, review_id: str) -> tuple[str, str]:
+    """Copies of the English and Spanish review folders in the student's scratch where the
+    review ``review_id`` has a title of about a dozen tokens (every other title has five), so
+    that the label batches of two processes differ in length."""
+    import shutil
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    dirs = []
+    for name in (EN, ES):
+        directory = student.local(student.scratch(f"{name}-one-long-title"))
+        shutil.copytree(fx.path(name) / "reviews", directory)
+        path = directory / "validation.parquet"
+        table = pq.read_table(path)
+        titles = [f"{title} and other stories about gardens, dragons and friendship" if rid == review_id else title
+                  for rid, title in zip(table.column("review_id").to_pylist(), table.column("review_title").to_pylist())]
+        index = table.schema.get_field_index("review_title")
+        pq.write_table(table.set_column(index, table.schema.field(index), pa.array(titles, pa.string())), path)
+        dirs.append(str(directory))
+    return dirs[0], dirs[1]
+
+
 def _own_rouge(predictions: list[str], references: list[str]) -> dict[str, float]:
     scorer = rouge_scorer.RougeScorer(NAMES)
     scores = [scorer.score(r, p) for p, r in zip(predictions, references)]
@@ -215,3 +238,31 @@ def test_accelerate_loop_beats_the_baseline(student, reference, fx, rng):
     expect.close(torch.tensor(got["losses"]), torch.tensor(want["losses"]), "training losses vs. the reference", atol=1e-3,
                  rtol=1e-3, likely=("set_seed(seed) and shuffle the train loader with torch.Generator().manual_seed(seed)",
                                     "调用 set_seed(seed)，并用 torch.Generator().manual_seed(seed) 打乱训练 loader"))
+
+
+@pytest.mark.grade(points=2,
+                   hint="In every process: generate, pad generated ids and labels with accelerator.pad_across_processes(…, dim=1, pad_index=tokenizer.pad_token_id) (each process pads to its own batch's length), then accelerator.gather.",
+                   hint_zh="每个进程都要：生成，用 accelerator.pad_across_processes(…, dim=1, pad_index=tokenizer.pad_token_id) 补齐生成结果和标签（各进程的batch长度不同），再 accelerator.gather。")
+def test_accelerate_loop_in_two_processes(student, reference, fx, rng):
+    seed, eval_rows = rng.randrange(1000), 32
+    first = reference.call("books_dataset", *_dirs(fx), seed, probe="ch3:dataset")["splits"]["validation"]["rows"]
+    # process 0 evaluates rows 0-15 and process 1 rows 16-31: one long title makes their labels differ in length
+    dirs = _with_one_long_title(student, fx, first["review_id"][0])
+    books = reference.call("books_dataset", *dirs, seed, probe="ch3:dataset")["splits"]["validation"]["rows"]
+    titles = books["review_title"][:eval_rows]
+    got = student.call("accelerate_fine_tune", fx.ref(MODEL), fx.ref(TOK), *dirs, _metric(fx), 32, eval_rows, 1,
+                       1e-2, seed, processes=2)
+    summaries = []
+    for rank, result in enumerate(got["ranks"]):
+        expect.true(isinstance(result, dict) and {"rouge", "summaries"} <= set(result),
+                    "accelerate_fine_tune must return a dict with rouge, losses and summaries")
+        summaries.append([str(s) for s in result["summaries"]])
+        expect.equal(len(summaries[-1]), eval_rows, f"summaries gathered by process {rank} of 2 ({eval_rows} rows, "
+                     "16 per process)", likely=("gather the generated ids of every process with accelerator.gather",
+                                                "用 accelerator.gather 汇总所有进程生成的 id"))
+        own = _own_rouge(["\n".join(_sentences(s.strip())) for s in summaries[-1]], titles)
+        _close(result["rouge"], {n: v * 100 for n, v in own.items()}, f"ROUGE of process {rank} vs. its summaries and "
+               "the validation titles in order", atol=1e-6, likely=(
+                   "gather the labels as well as the generated ids, both padded with dim=1",
+                   "标签和生成的 id 都要用 dim=1 补齐后再 gather"))
+    expect.equal(summaries[1], summaries[0], "the summaries of process 1 vs. those of process 0")
