@@ -122,6 +122,18 @@ def test_github_comments_are_paged(tmp_path):
     assert _get(f"{base}/repos/huggingface/datasets/issues/999/comments")[0] == 404
 
 
+def test_github_long_threads_need_a_second_page_of_100(tmp_path):
+    base = github.start(tmp_path, seed=6, num_issues=30, long_threads=80)
+    comments = dict((i["number"], c) for i, c in github.lengthen_threads(build_ch5.github_issues(6, 30), 80))
+    thread = [c["body"] for c in comments[23]]
+    assert 100 < len(thread) == len(build_ch5.github_issues(6, 30)[30 - 23][1]) + 80 and len(set(thread)) == len(thread)
+    assert [len(c) for n, c in comments.items() if n != 23] == [len(c) for i, c in build_ch5.github_issues(6, 30)
+                                                              if i["number"] != 23]
+    url = f"{base}/repos/huggingface/datasets/issues/23/comments?per_page=100"
+    pages = [json.loads(_get(f"{url}&page={page}")[2]) for page in (1, 2)]
+    assert len(pages[0]) == 100 and [c["body"] for c in pages[0] + pages[1]] == thread
+
+
 # -- generators and probes ------------------------------------------------------------
 
 def test_generators_are_deterministic_and_shaped():

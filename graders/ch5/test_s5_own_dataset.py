@@ -38,8 +38,8 @@ def _service(student, rng, state, **options):
     return server, token, seed, repo
 
 
-def _issues(seed: int, n: int, repo: str) -> list[tuple[dict, list[dict]]]:
-    return build_ch5.github_issues(seed, n, OWNER, repo)
+def _issues(seed: int, n: int, repo: str, long_threads: int = 0) -> list[tuple[dict, list[dict]]]:
+    return github.lengthen_threads(build_ch5.github_issues(seed, n, OWNER, repo), long_threads)
 
 
 def _log(student, server, kind: str = "issues") -> list[dict]:
@@ -83,13 +83,17 @@ def test_github_get(student, rng):
 @pytest.mark.grade(points=2, hint="After a response with X-RateLimit-Remaining: 0, time.sleep(reset - time.time()) before returning.",
                    hint_zh="收到 X-RateLimit-Remaining: 0 的响应后，返回前先 time.sleep(reset - time.time())。")
 def test_github_get_respects_the_rate_limit(student, rng):
-    server, token, seed, repo = _service(student, rng, "gh-limit", num_issues=30, rate_limit=2, window=1.0)
+    server, token, seed, repo = _service(student, rng, "gh-limit", num_issues=30, rate_limit=2, window=2.0)
     path = f"/repos/{OWNER}/{repo}/issues"
     for page in (1, 2, 3):
         _call(student, "github_get", server, path, token, {"state": "all", "per_page": 5, "page": page})
-    statuses = [e["status"] for e in _log(student, server)]
+    log = _log(student, server)
+    statuses = [e["status"] for e in log]
     expect.equal(statuses, [200, 200, 200], "statuses of three requests with a quota of 2 per window",
                  likely=("when X-RateLimit-Remaining is 0, sleep until X-RateLimit-Reset", "X-RateLimit-Remaining 为 0 时，睡到 X-RateLimit-Reset 再继续"))
+    expect.equal([e["remaining"] for e in log], ["1", "0", "1"], "X-RateLimit-Remaining after each request: the "
+                 "first two share a window (no waiting while the quota lasts)", likely=(
+                     "sleep only when X-RateLimit-Remaining is 0", "只有 X-RateLimit-Remaining 为 0 时才等待"))
 
 
 def _check_fetch(student, server, path, want: list[int], per_page: int, what: str) -> None:
@@ -158,14 +162,15 @@ def test_add_is_pull_request(student, rng, tmp_path):
 @pytest.mark.grade(points=2, hint="The comments endpoint is paged too: ask per_page=100 and go on while a page is full.",
                    hint_zh="评论接口也是分页的：用 per_page=100，一页取满就继续取下一页。")
 def test_get_comments(student, rng):
-    n = 92
-    server, token, seed, repo = _service(student, rng, "gh-comments", num_issues=n)
-    issues = {i["number"]: c for i, c in _issues(seed, n, repo)}
-    many = rng.choice([k for k in issues if len(issues[k]) > 30])
+    n, longer = 92, 80  # long threads of 111-125 comments: two pages even at per_page=100
+    server, token, seed, repo = _service(student, rng, "gh-comments", num_issues=n, long_threads=longer)
+    issues = {i["number"]: c for i, c in _issues(seed, n, repo, longer)}
+    many = rng.choice([k for k in issues if len(issues[k]) > 100])
     for number in (many, rng.choice([k for k in issues if 0 < len(issues[k]) <= 30])):
         got = _call(student, "get_comments", server, OWNER, repo, number, token)
         expect.equal(got, [c["body"] for c in issues[number]], f"comments of issue {number} ({len(issues[number])} of them)",
-                     likely=("follow the pages: GitHub returns 30 comments per page by default", "要翻页：GitHub 默认每页只返回 30 条评论"))
+                     likely=("follow the pages while a page is full: GitHub returns 30 comments per page by default, "
+                             "100 at most", "一页取满就继续翻页：GitHub 默认每页只返回 30 条评论，最多 100 条"))
 
 
 @pytest.mark.grade(points=2, hint="dataset.map(lambda x: {\"comments\": get_comments(…, x[\"number\"], …)})",

@@ -157,16 +157,34 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, chunk, {**headers, **({"Link": link} if link else {})}, entry)
 
 
+def lengthen_threads(issues: list[tuple[dict, list[dict]]], more: int) -> list[tuple[dict, list[dict]]]:
+    """``issues`` with ``more`` comments added to every thread of over 30 comments: follow-ups that
+    quote the thread's comments in turn, with their own ids, times and bodies."""
+    if more <= 0:
+        return issues
+    out = []
+    for issue, comments in issues:
+        if len(comments) > 30:
+            comments = comments + [{**c, "id": c["id"] + 10_000 * (k + 1), "body": f"Following up ({k + 1}): {c['body']}",
+                                    "html_url": f"{issue['html_url']}#issuecomment-{c['id'] + 10_000 * (k + 1)}"}
+                                   for k, c in ((k, comments[k % len(comments)]) for k in range(more))]
+            issue = {**issue, "comments": len(comments)}
+        out.append((issue, comments))
+    return out
+
+
 def start(state_dir: Path, seed: int = 0, num_issues: int = 120, owner: str = "huggingface",
           repo: str = "datasets", token: str | None = None, rate_limit: int = 5000, window: float = 3600.0,
-          anonymous_limit: int = 60) -> str:
-    """Serve the generated repository from a daemon thread; return the API base URL (no trailing ``/``)."""
+          anonymous_limit: int = 60, long_threads: int = 0) -> str:
+    """Serve the generated repository from a daemon thread; return the API base URL (no trailing ``/``).
+    ``long_threads``: comments added to every long thread (more than 100 needs two pages at most per page)."""
     from hfcourse.fixtures.build_ch5 import github_issues
     from hfcourse.services.files import check_loopback
 
     state_dir = Path(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
-    state = _State(state_dir, github_issues(seed, num_issues, owner, repo), owner, repo, token,
+    issues = lengthen_threads(github_issues(seed, num_issues, owner, repo), long_threads)
+    state = _State(state_dir, issues, owner, repo, token,
                    rate_limit, window, anonymous_limit)
     handler = type("GitHubHandler", (_Handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
