@@ -218,3 +218,23 @@ def test_train_with_accelerate(student, reference, fx, rng):
                  rtol=1e-3, likely=("mask the evaluation set once, with a collator given seed=seed", "用传入 seed=seed 的 collator 只遮盖一次评估集"))
     expect.true(values[-1] <= MAX_RATIO * values[0], f"perplexity fell only from {values[0]:.1f} to {values[-1]:.1f}",
                 likely=("step the optimizer and the scheduler after accelerator.backward(loss)", "在 accelerator.backward(loss) 之后调用 optimizer 和 scheduler 的 step"))
+
+
+@pytest.mark.grade(points=1, hint="Each process evaluates its own batches: accelerator.gather(loss.repeat(batch_size)) collects every process's losses before the mean.",
+                   hint_zh="每个进程只评估自己的batch：先用 accelerator.gather(loss.repeat(batch_size)) 汇总所有进程的 loss，再求平均。")
+def test_train_with_accelerate_in_two_processes(student, reference, fx, rng):
+    # 40 evaluation chunks: two batches of 10 for each process, so nothing is repeated to even them out
+    config = {"model_dir": str(fx.path(MODEL)), "data_dir": _data(fx), "chunk_size": 64, "train_size": 40,
+              "test_size": 40, "epochs": 1, "lr": 2e-3, "batch_size": 10, "seed": rng.randrange(1000)}
+    want = reference.train_with_accelerate({**config, "epochs": 0})["perplexities"][0]
+    ranks = student.call("train_with_accelerate", config, processes=2)["ranks"]
+    for rank, got in enumerate(ranks):
+        expect.true(isinstance(got, dict) and "perplexities" in got, "train_with_accelerate must return {\"perplexities\"}")
+        values = [float(v) for v in got["perplexities"]]
+        expect.equal(len(values), 2, f"process {rank} of 2: number of perplexities (before training, after the epoch)")
+        expect.close(torch.tensor(values[0]), torch.tensor(want), f"process {rank} of 2: perplexity before training, "
+                     "over both processes' batches, vs. the reference in one process", rtol=1e-4, likely=(
+                         "gather the losses of every process with accelerator.gather before taking the mean",
+                         "求平均之前先用 accelerator.gather 汇总所有进程的 loss"))
+    expect.close(torch.tensor(float(ranks[1]["perplexities"][-1])), torch.tensor(float(ranks[0]["perplexities"][-1])),
+                 "the perplexity after training of process 1 vs. process 0", rtol=1e-5)
