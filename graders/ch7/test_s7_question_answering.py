@@ -348,3 +348,24 @@ def test_accelerate_loop_improves_exact_match(student, reference, fx, rng):
                 f"{different} of {eval_rows} answers differ from the reference's, although training went the same way",
                 likely=("call model.eval() before evaluating: in train mode dropout changes the logits",
                         "评估前调用 model.eval()：训练模式下 dropout 会改变 logits"))
+
+
+@pytest.mark.grade(points=1, hint="In two processes each evaluates part of the windows: accelerator.gather the start and end logits, concatenate, then keep the first len(validation windows) rows (the last batch is padded with repeated windows).",
+                   hint_zh="两个进程各自评估一部分窗口：用 accelerator.gather 汇总起止 logits，拼接后只保留前 len(验证窗口) 行（最后一个batch用重复的窗口补齐）。")
+def test_accelerate_loop_in_two_processes(student, reference, fx, rng):
+    eval_rows = rng.choice([30, 37])
+    # no training: both processes score the fine-tuned model, as one process does
+    run = (fx.ref(TOK), str(fx.path(DATA) / "squad"), str(fx.path(METRIC) / "squad"), 16, eval_rows, 64, 16, 0, 3e-3,
+           rng.randrange(1000))
+    want = reference.accelerate_fine_tune(fx.ref(QA), *run)
+    ranks = student.call("accelerate_fine_tune", fx.ref(QA), *run, processes=2)["ranks"]
+    theirs = _answers(want["predictions"], eval_rows)
+    for rank, got in enumerate(ranks):
+        expect.true(isinstance(got, dict) and {"metrics", "predictions"} <= set(got),
+                    "accelerate_fine_tune must return a dict with metrics, predictions and losses")
+        expect.equal(_answers(got["predictions"], eval_rows), theirs, f"process {rank} of 2: answers to the {eval_rows} "
+                     "questions vs. the reference's in one process", likely=(
+                         "gather the logits of every process, then drop the windows repeated to even out the last batch",
+                         "汇总所有进程的 logits，再去掉为补齐最后一个batch而重复的窗口"))
+        expect.close(torch.tensor(float(got["metrics"]["exact_match"])), torch.tensor(float(want["metrics"]["exact_match"])),
+                     f"process {rank} of 2: exact match vs. the reference's in one process", atol=1e-6)
