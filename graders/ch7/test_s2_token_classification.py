@@ -196,6 +196,22 @@ def test_postprocess_order(student, rng):
     expect.equal([list(r) for r in got[1]], want_true, "true_labels")
 
 
+@pytest.mark.grade(points=1, hint="set_seed(seed) first, then AutoModelForTokenClassification.from_pretrained(checkpoint, id2label=…, label2id=…).",
+                   hint_zh="先 set_seed(seed)，再 AutoModelForTokenClassification.from_pretrained(checkpoint, id2label=…, label2id=…)。")
+def test_load_model_seeds_the_new_head(student, reference, fx, rng):
+    seed, names = rng.randrange(1000), list(NER_LABELS)
+    got = student.call("load_model", str(fx.path(BODY)), names, seed, probe="state_dict")
+    want = reference.call("load_model", str(fx.path(BODY)), names, seed, probe="state_dict")
+    head = sorted(k for k in want if k.startswith("classifier."))
+    expect.equal(sorted(k for k in got if k.startswith("classifier.")), head, "parameters of the token-classification head")
+    for key in head:
+        expect.close(got[key], want[key], f"{key} of the new head vs. the reference with the same seed", atol=0, likely=(
+            "call set_seed(seed) before from_pretrained: the new head is drawn from the random generator",
+            "在 from_pretrained 之前调用 set_seed(seed)：新的分类头是随机初始化的"))
+    body = next(k for k in want if not k.startswith("classifier."))
+    expect.close(got[body], want[body], f"{body} (from the checkpoint)", atol=0)
+
+
 def _check_predictions(predictions, gold, reported_f1: float, what: str) -> float:
     expect.equal(len(predictions), len(gold), f"{what}: number of predicted rows")
     expect.equal([len(p) for p in predictions], [len(g) for g in gold], f"{what}: predicted labels per row",
@@ -228,7 +244,7 @@ def test_fine_tune_with_trainer(student, fx, rng):
 
 @pytest.mark.grade(points=1, hint="accelerator.prepare(model, optimizer, train_dl, eval_dl); in evaluation pad predictions and labels with pad_across_processes(…, dim=1, pad_index=-100), gather, postprocess, metric.add_batch.",
                    hint_zh="accelerator.prepare(model, optimizer, train_dl, eval_dl)；评估时用 pad_across_processes(…, dim=1, pad_index=-100) 补齐预测和标签，gather 后处理，再 metric.add_batch。")
-def test_train_with_accelerate(student, fx, rng):
+def test_train_with_accelerate(student, reference, fx, rng):
     config = {"checkpoint": str(fx.path(BODY)), "data_dir": _data(fx), "metric_path": _metric(fx), "epochs": 2,
               "lr": rng.choice([3e-3, 5e-3]), "batch_size": rng.choice([8, 16]), "seed": rng.randrange(1000)}
     got = student.train_with_accelerate(config)
@@ -236,6 +252,13 @@ def test_train_with_accelerate(student, fx, rng):
                 "train_with_accelerate must return {\"f1\", \"predictions\"}")
     expect.equal(len(got["f1"]), config["epochs"], "number of F1 values (one per epoch)")
     _check_predictions(got["predictions"], _gold(fx), got["f1"][-1], "Accelerate loop")
+    # seeded head, seeded shuffling: the reference's F1 values are the same run after run
+    want = reference.train_with_accelerate(config)
+    expect.close(torch.tensor([float(v) for v in got["f1"]]), torch.tensor([float(v) for v in want["f1"]]),
+                 "F1 after each epoch vs. the reference with the same seed", atol=1e-6, likely=(
+                     "model.eval() before evaluating (dropout is on in training mode), and shuffle with "
+                     "torch.Generator().manual_seed(seed)", "评估前调用 model.eval()（训练模式下 dropout 开着），并用 "
+                     "torch.Generator().manual_seed(seed) 打乱"))
 
 
 @pytest.mark.grade(points=1, hint="Each process pads its own batch: accelerator.pad_across_processes(predictions, dim=1, pad_index=-100) and the same for the labels, before accelerator.gather.",

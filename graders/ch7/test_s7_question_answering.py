@@ -314,8 +314,15 @@ def test_fine_tune_improves_exact_match(student, reference, fx, rng):
                     "train on the labelled windows: start_positions and end_positions must point at the answer",
                     "在标注好的窗口上训练：start_positions 和 end_positions 必须指向答案"))
     want = reference.fine_tune(fx.ref(BASE, fresh=True), *args, reference.scratch("qa-run"), *run)
+    seeded = ("TrainingArguments(…, seed=seed): the Trainer seeds the new head's dropout and the shuffling with it",
+              "TrainingArguments(…, seed=seed)：Trainer 用它给 dropout 和打乱顺序设定种子")
+    # the same seed trains the same way: the reference gives identical losses and answers run after run
     expect.close(torch.tensor(float(got["train_loss"])), torch.tensor(float(want["train_loss"])),
-                 "training loss vs. the reference with the same seed", atol=0.05)
+                 "training loss vs. the reference with the same seed", atol=1e-3, likely=seeded)
+    different = sum(g != w for g, w in zip(predictions, _answers(want["predictions"], eval_rows)))
+    expect.true(different <= MAX_DIFFERENT,
+                f"{different} of {eval_rows} answers differ from the reference's after training with the same seed",
+                likely=seeded)
 
 
 @pytest.mark.grade(points=2,
