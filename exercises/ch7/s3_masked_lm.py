@@ -122,8 +122,9 @@ def train_with_accelerate(config: dict[str, Any]) -> dict[str, Any]:
     removed and the ``masked_`` prefix dropped from the others. Train on the train split with a
     shuffled ``DataLoader`` (``torch.Generator().manual_seed(seed)``) batched by a second such
     collator, ``torch.optim.AdamW(lr)``, a linear ``get_scheduler`` without warm-up and
-    ``Accelerator(cpu=True)``; evaluate (``default_data_collator``, ``model.eval()``, no
-    gradients) before training and after each epoch, gathering the losses of every process.
+    ``Accelerator(cpu=True)``, after ``set_seed(seed)`` (dropout draws from it); evaluate
+    (``default_data_collator``, ``model.eval()``, no gradients) before training and after each
+    epoch, gathering the losses of every process.
 
     Returns ``{"perplexities": [before training, after epoch 1, ...]}``, each ``exp`` of the mean
     loss over the evaluation batches."""

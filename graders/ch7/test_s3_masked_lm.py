@@ -213,11 +213,15 @@ def test_train_with_accelerate(student, reference, fx, rng):
     expect.true(isinstance(got, dict) and "perplexities" in got, "train_with_accelerate must return {\"perplexities\"}")
     values = [float(v) for v in got["perplexities"]]
     expect.equal(len(values), config["epochs"] + 1, "number of perplexities (before training, then one per epoch)")
-    want = reference.train_with_accelerate({**config, "epochs": 0})["perplexities"][0]
-    expect.close(torch.tensor(values[0]), torch.tensor(want), "perplexity before training on the fixed evaluation set",
+    want = [float(v) for v in reference.train_with_accelerate(config)["perplexities"]]
+    expect.close(torch.tensor(values[0]), torch.tensor(want[0]), "perplexity before training on the fixed evaluation set",
                  rtol=1e-3, likely=("mask the evaluation set once, with a collator given seed=seed", "用传入 seed=seed 的 collator 只遮盖一次评估集"))
     expect.true(values[-1] <= MAX_RATIO * values[0], f"perplexity fell only from {values[0]:.1f} to {values[-1]:.1f}",
                 likely=("step the optimizer and the scheduler after accelerator.backward(loss)", "在 accelerator.backward(loss) 之后调用 optimizer 和 scheduler 的 step"))
+    # set_seed(seed) makes the dropout of training the same as the reference's, run after run
+    expect.close(torch.tensor(values), torch.tensor(want), "perplexities vs. the reference trained with the same seed",
+                 rtol=1e-4, likely=("set_seed(seed) before training, and model.eval() before every evaluation (dropout is "
+                                    "on in training mode)", "训练前调用 set_seed(seed)，每次评估前调用 model.eval()（训练模式下 dropout 开着）"))
 
 
 @pytest.mark.grade(points=1, hint="Each process evaluates its own batches: accelerator.gather(loss.repeat(batch_size)) collects every process's losses before the mean.",

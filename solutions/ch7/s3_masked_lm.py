@@ -188,15 +188,16 @@ def train_with_accelerate(config: dict[str, Any]) -> dict[str, Any]:
     removed and the ``masked_`` prefix dropped from the others. Train on the train split with a
     shuffled ``DataLoader`` (``torch.Generator().manual_seed(seed)``) batched by a second such
     collator, ``torch.optim.AdamW(lr)``, a linear ``get_scheduler`` without warm-up and
-    ``Accelerator(cpu=True)``; evaluate (``default_data_collator``, ``model.eval()``, no
-    gradients) before training and after each epoch, gathering the losses of every process.
+    ``Accelerator(cpu=True)``, after ``set_seed(seed)`` (dropout draws from it); evaluate
+    (``default_data_collator``, ``model.eval()``, no gradients) before training and after each
+    epoch, gathering the losses of every process.
 
     Returns ``{"perplexities": [before training, after epoch 1, ...]}``, each ``exp`` of the mean
     loss over the evaluation batches."""
     # BEGIN SOLUTION
     from accelerate import Accelerator
     from torch.utils.data import DataLoader
-    from transformers import get_scheduler
+    from transformers import get_scheduler, set_seed
 
     tokenizer = AutoTokenizer.from_pretrained(config["model_dir"])
     model = AutoModelForMaskedLM.from_pretrained(config["model_dir"])
@@ -211,6 +212,7 @@ def train_with_accelerate(config: dict[str, Any]) -> dict[str, Any]:
                           generator=torch.Generator().manual_seed(config["seed"]))
     eval_dl = DataLoader(eval_dataset, batch_size=config["batch_size"], collate_fn=default_data_collator)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config["lr"])
+    set_seed(config["seed"])
     accelerator = Accelerator(cpu=True)
     model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
     steps = config["epochs"] * len(train_dl)
