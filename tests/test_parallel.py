@@ -9,7 +9,7 @@ import pytest
 
 from helpers import ROOT, run_cli
 from hfcourse import manifest
-from hfcourse.parallel import merge, split
+from hfcourse.parallel import launches, merge, split
 from hfcourse.results import RunResult, TestResult
 
 COURSE = manifest.load(ROOT / "course.toml")
@@ -28,6 +28,16 @@ def test_split_balances_known_times_and_keeps_course_order():
     assert max(loads) - min(loads) <= 2.0
     for g in groups:
         assert [s.id for s in g] == [s.id for s in sections if s in g]
+
+
+def test_sections_that_launch_processes_go_onto_one_group():
+    sections = _sections("2.2", "3.4", "5.4", "6.2", "7.2", "7.5")
+    together = {s.id for s in sections if launches(s, ROOT / "graders")}
+    assert together == {"3.4", "7.2", "7.5"}
+    timings = {"2.2": 3.0, "3.4": 9.0, "5.4": 11.0, "6.2": 8.0, "7.2": 10.0, "7.5": 16.0}
+    groups = split(sections, 2, timings, together)
+    assert [sum(s.id in together for s in g) for g in groups] in ([3, 0], [0, 3])
+    assert sorted(s.id for g in groups for s in g) == sorted(s.id for s in sections)
 
 
 def test_split_never_makes_empty_groups():

@@ -3,12 +3,15 @@ grading time, each group is graded by its own ``hfcourse grade`` process (its ow
 and workers) with the same seed, and the reports are merged into one, in course order.
 
 Group sizes come from the time each section took the last time it was graded on this machine
-(``timings.json`` in the cache); a section never graded counts as ``_UNKNOWN`` seconds."""
+(``timings.json`` in the cache); a section never graded counts as ``_UNKNOWN`` seconds. The
+sections whose graders launch a group of processes share one group, which keeps the peak memory
+of ``--jobs 2`` near that of one run."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -21,7 +24,7 @@ from hfcourse.manifest import Course, Section
 from hfcourse.paths import cache_dir
 from hfcourse.results import RunResult, write_atomic
 
-__all__ = ["split", "grade_parallel", "record_timings", "merge"]
+__all__ = ["split", "launches", "grade_parallel", "record_timings", "merge"]
 
 _UNKNOWN = 5.0
 
@@ -51,16 +54,33 @@ def record_timings(run: RunResult) -> None:
         pass
 
 
-def split(sections: list[Section], jobs: int, timings: dict[str, float] | None = None) -> list[list[Section]]:
-    """Longest section first onto the group with the least time; each group in course order."""
+_LAUNCHES = re.compile(r"processes\s*=\s*[2-9]|two_processes")
+
+
+def launches(section: Section, graders: Path) -> bool:
+    """Whether the section's grader starts a group of processes (``student.call(…, processes=2)``
+    or the two_processes probe): each adds two fresh interpreters, about 330 MiB each."""
+    try:
+        return bool(_LAUNCHES.search((graders / section.grader).read_text(encoding="utf-8")))
+    except OSError:
+        return False
+
+
+def split(sections: list[Section], jobs: int, timings: dict[str, float] | None = None,
+          together: set[str] = frozenset()) -> list[list[Section]]:
+    """Longest first onto the group with the least time; each group in course order. The sections
+    in ``together`` (those that launch processes) go onto one group as one block, so that no two
+    groups hold launched processes at the same time."""
     timings = _timings() if timings is None else timings
     order = {s.id: i for i, s in enumerate(sections)}
     groups: list[list[Section]] = [[] for _ in range(max(1, min(jobs, len(sections))))]
     loads = [0.0] * len(groups)
-    for section in sorted(sections, key=lambda s: -timings.get(s.id, _UNKNOWN)):
+    block = [s for s in sections if s.id in together]
+    items = ([block] if block else []) + [[s] for s in sections if s.id not in together]
+    for item in sorted(items, key=lambda i: -sum(timings.get(s.id, _UNKNOWN) for s in i)):
         k = loads.index(min(loads))
-        groups[k].append(section)
-        loads[k] += timings.get(section.id, _UNKNOWN)
+        groups[k].extend(item)
+        loads[k] += sum(timings.get(s.id, _UNKNOWN) for s in item)
     return [sorted(g, key=lambda s: order[s.id]) for g in groups if g]
 
 
@@ -88,7 +108,7 @@ def grade_parallel(course: Course, sections: list[Section], *, target: str, seed
 
     seed = secrets.randbits(31) if seed is None else seed
     started = time.time()
-    groups = split(sections, jobs)
+    groups = split(sections, jobs, together={s.id for s in sections if launches(s, course.root / "graders")})
     scratch = Path(tempfile.mkdtemp(prefix="hfcourse-jobs-"))
     procs = []
     for k, group in enumerate(groups):
