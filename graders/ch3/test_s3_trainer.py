@@ -18,20 +18,11 @@ def _paths(fx) -> tuple[str, str]:
 def _with_a_long_pair(student, fx, row: int) -> str:
     """A copy of the MRPC data set in the student's scratch whose training row ``row`` has a
     first sentence far longer than the model's 512 positions."""
-    import shutil
+    def lengthen(rows: list[dict]) -> None:
+        rows[row]["sentence1"] = " ".join([rows[row]["sentence1"]] * 80)
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    directory = student.local(student.scratch("glue-long"))
-    shutil.copytree(fx.path(DATA) / "glue", directory)
-    path = directory / "mrpc" / "train-00000-of-00001.parquet"
-    table = pq.read_table(path)
-    sentences = table.column("sentence1").to_pylist()
-    sentences[row] = " ".join([sentences[row]] * 80)
-    index = table.schema.get_field_index("sentence1")
-    pq.write_table(table.set_column(index, table.schema.field(index), pa.array(sentences, pa.string())), path)
-    return str(directory)
+    return str(fx.copy_edited(DATA, "glue", student.local(student.scratch("glue-long")),
+                              "mrpc/train-00000-of-00001.parquet", lengthen))
 
 
 def _run(rng) -> dict:

@@ -32,23 +32,13 @@ def _with_one_long_title(student, fx, review_id: str) -> tuple[str, str]:
     """Copies of the English and Spanish review folders in the student's scratch where the
     review ``review_id`` has a title of about a dozen tokens (every other title has five), so
     that the label batches of two processes differ in length."""
-    import shutil
+    def lengthen(rows: list[dict]) -> None:
+        for r in rows:
+            if r["review_id"] == review_id:
+                r["review_title"] += " and other stories about gardens, dragons and friendship"
 
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    dirs = []
-    for name in (EN, ES):
-        directory = student.local(student.scratch(f"{name}-one-long-title"))
-        shutil.copytree(fx.path(name) / "reviews", directory)
-        path = directory / "validation.parquet"
-        table = pq.read_table(path)
-        titles = [f"{title} and other stories about gardens, dragons and friendship" if rid == review_id else title
-                  for rid, title in zip(table.column("review_id").to_pylist(), table.column("review_title").to_pylist())]
-        index = table.schema.get_field_index("review_title")
-        pq.write_table(table.set_column(index, table.schema.field(index), pa.array(titles, pa.string())), path)
-        dirs.append(str(directory))
-    return dirs[0], dirs[1]
+    return tuple(str(fx.copy_edited(name, "reviews", student.local(student.scratch(f"{name}-one-long-title")),
+                                    "validation.parquet", lengthen)) for name in (EN, ES))
 
 
 def _own_rouge(predictions: list[str], references: list[str]) -> dict[str, float]:

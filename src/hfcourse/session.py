@@ -8,7 +8,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from hfcourse import bench as _bench
 from hfcourse.expect import GradeFailure
@@ -102,6 +102,24 @@ class Fixtures:
         """A reference that the worker resolves to the loaded object (``fresh``: reload every call;
         ``dropout``: a model in training mode with that dropout, see ``codec.Ref``)."""
         return Ref(name, str(self.path(name)), fresh, dropout)
+
+    def copy_edited(self, name: str, folder: str, dest: Path, parquet: str,
+                    edit: Callable[[list[dict]], None]) -> Path:
+        """A grader-made data set: the built fixture's ``folder`` copied to ``dest`` (a path in a
+        worker's scratch), with ``edit`` changing the rows of its ``parquet`` file in place. The
+        file's schema, 🤗 Datasets features included, is kept."""
+        import shutil
+
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        shutil.copytree(self.path(name) / folder, dest)
+        path = Path(dest) / parquet
+        table = pq.read_table(path)
+        rows = table.to_pylist()
+        edit(rows)
+        pq.write_table(pa.Table.from_pylist(rows, schema=table.schema), path)
+        return Path(dest)
 
     def load(self, name: str) -> Any:
         """The object in the grader process (cached; do not mutate)."""
