@@ -143,19 +143,28 @@ def test_truncate_at_stop(student, rng):
                              "在文本中最早出现的停止序列处截断，与它在列表中的顺序无关"))
 
 
+def _stop_case(fx, tok, rng) -> tuple[str, str, str]:
+    """A prompt, a 3-character stop sequence and the prompt's 30-token greedy continuation
+    (new text only), where the stop first occurs after some new text: a stop at position 0
+    would make the empty string right. (``generate(stop_strings=…)`` is no reference here:
+    it also stops on a stop sequence that spans the prompt and the new text.)"""
+    for _ in range(50):
+        prompt = tok.decode(_prompt(fx, rng, rng.randint(5, 12))[0])
+        ids = tok(prompt, return_tensors="pt")["input_ids"]
+        new = tok.decode(_generate(fx, ids, 30, None)[0, ids.shape[1]:])
+        starts = [i for i in range(len(new) // 2, len(new) - 3) if new.find(new[i:i + 3]) >= 2]
+        if starts:
+            stop = new[rng.choice(starts):][:3]
+            return prompt, stop, new
+    raise AssertionError("no prompt with a usable stop sequence in 50 draws")
+
+
 @pytest.mark.grade(points=2, hint="After each token decode the new tokens; stop once a stop sequence appears, then cut before it.",
                    hint_zh="每生成一个token就解码新生成的部分；一旦出现停止序列就停止，再在它之前截断。")
 def test_generate_until(student, reference, fx, rng):
-    tok, model = fx.load(TOK), fx.load(GPT2)
-    ids = _prompt(fx, rng, rng.randint(5, 12))
-    prompt = tok.decode(ids[0])
-    free = tok.decode(_generate(fx, tok(prompt, return_tensors="pt")["input_ids"], 30, None)[0, -30:])
-    stop = free[len(free) // 2: len(free) // 2 + 3]
-    with torch.no_grad():
-        out = model.generate(tok(prompt, return_tensors="pt")["input_ids"], do_sample=False, max_new_tokens=30,
-                             stop_strings=[stop], tokenizer=tok, pad_token_id=0)
-    new = tok.decode(out[0, len(tok(prompt)["input_ids"]):])
-    want = new[:new.find(stop)] if stop in new else new
+    tok = fx.load(TOK)
+    prompt, stop, new = _stop_case(fx, tok, rng)
+    want = new[:new.find(stop)]
     got = student.generate_until(fx.ref(GPT2), fx.ref(TOK), prompt, [stop], 30)
     expect.equal(got, want, f"text generated until {stop!r}",
                  likely=("return the new text only, cut before the stop sequence", "只返回新生成的文本，并在停止序列之前截断"))
