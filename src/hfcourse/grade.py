@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from hfcourse import manifest
+from hfcourse.paths import scratch_dir, sweep_scratch
 from hfcourse.results import RunResult
 
 __all__ = ["GradeError", "grade", "resolve_target"]
@@ -39,6 +39,7 @@ def grade(*, target: str = "solutions", sections: list[str] | None = None, seed:
     from hfcourse import parallel
 
     course = manifest.load()
+    sweep_scratch()
     try:
         chosen = course.select(sections)
     except KeyError as exc:
@@ -52,7 +53,7 @@ def grade(*, target: str = "solutions", sections: list[str] | None = None, seed:
                                       verbose=verbose)
         parallel.record_timings(run)
         return run
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-run-"))
+    scratch = scratch_dir("run")
     report = str(scratch / "report.json")
     args = [
         *map(str, paths), "--target", resolve_target(target), "--report", report,

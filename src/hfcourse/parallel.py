@@ -15,13 +15,12 @@ import re
 import secrets
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from hfcourse.manifest import Course, Section
-from hfcourse.paths import cache_dir
+from hfcourse.paths import cache_dir, scratch_dir
 from hfcourse.results import RunResult, write_atomic
 
 __all__ = ["split", "launches", "grade_parallel", "record_timings", "merge"]
@@ -109,7 +108,7 @@ def grade_parallel(course: Course, sections: list[Section], *, target: str, seed
     seed = secrets.randbits(31) if seed is None else seed
     started = time.time()
     groups = split(sections, jobs, together={s.id for s in sections if launches(s, course.root / "graders")})
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-jobs-"))
+    scratch = scratch_dir("jobs")
     procs = []
     for k, group in enumerate(groups):
         out, log = scratch / f"group{k}.json", scratch / f"group{k}.log"

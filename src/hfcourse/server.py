@@ -150,14 +150,15 @@ def run_remote(root: Path, argv: list[str]) -> int | None:
 def start(root: Path, *, wait: bool = False) -> Path:
     """Start the server of ``root`` in the background (no-op when it runs); ``wait`` until it
     answers. Returns its socket path."""
-    from hfcourse.paths import cache_dir
+    from hfcourse.paths import cache_dir, scratch_dir, sweep_scratch
 
     path = socket_path(root)
     probe = _connect(path)
     if probe is not None:
         probe.close()
         return path
-    scratch = Path(tempfile.mkdtemp(prefix="hfcourse-server-"))
+    sweep_scratch()
+    scratch = scratch_dir("server")
     (scratch / "hf").mkdir()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TZ", *_KEYED_ENV) if k in os.environ}
     env.update(HFCOURSE_CACHE=str(cache_dir()), HF_HOME=str(scratch / "hf"), HF_HUB_OFFLINE="1",

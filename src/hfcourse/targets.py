@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import stat
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from hfcourse.manifest import Course, Section
+from hfcourse.paths import scratch_dir
 from hfcourse.sandbox.client import StudentError, WorkerProcess
 from hfcourse.sandbox.codec import ScratchPath, Service
 from hfcourse.sandbox.limits import Limits
@@ -47,10 +47,10 @@ class Source:
                 self.base = self._stage(Path(target))
             except (IngestError, zipfile.BadZipFile, OSError) as exc:
                 self.refused = str(exc)
-                self.base = self._staged or Path(tempfile.mkdtemp(prefix="hfcourse-submission-"))
+                self.base = self._staged or scratch_dir("submission")
 
     def _stage(self, submitted: Path) -> Path:
-        self._staged = Path(tempfile.mkdtemp(prefix="hfcourse-submission-"))
+        self._staged = scratch_dir("submission")
         os.chmod(self._staged, 0o755)
         if submitted.suffix == ".ipynb" and submitted.is_file() and not submitted.is_symlink():
             self._stage_notebook(submitted)

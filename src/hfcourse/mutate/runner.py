@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from hfcourse import mutants as curated_mutants
 from hfcourse.manifest import Course, Section
+from hfcourse.paths import scratch
 from hfcourse.mutate.generate import GeneratedMutant, generate, select
 
 __all__ = ["Outcome", "candidates", "curated", "rounds", "grade_round", "run", "STATUSES"]
@@ -93,8 +93,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def grade_round(batch: list[GeneratedMutant], course: Course, *, timeout: float, seed: int) -> list[Outcome]:
     """Grade one round (at most one mutant per section) in a subprocess."""
-    with tempfile.TemporaryDirectory(prefix="hfcourse-mutants-") as tmp:
-        sub, out = Path(tmp) / "submission", Path(tmp) / "report.json"
+    with scratch("mutants") as tmp:
+        sub, out = tmp / "submission", tmp / "report.json"
         for m in batch:
             target = sub / course.section(m.section).module
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,14 +10,13 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hfcourse.paths import cache_dir
+from hfcourse.paths import cache_dir, scratch_dir
 from hfcourse.sandbox import codec
 from hfcourse.sandbox.limits import Limits, apply_rlimits, worker_env
 from hfcourse.sandbox.zygote import ForkedProcess, Zygote
@@ -77,7 +76,7 @@ class WorkerProcess:
         """Extra paths the jailed worker may read (the graded module's directory)."""
         self.uid: int | None = None
         """The sandbox uid of a jailed worker (owner of its scratch directory)."""
-        self.scratch = Path(tempfile.mkdtemp(prefix=f"hfcourse-{label}-"))
+        self.scratch = scratch_dir(label)
         self.proc: subprocess.Popen | None = None
         self.module: tuple[str, str] | None = None
         self.load_error: StudentError | None = None

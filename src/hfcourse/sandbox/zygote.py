@@ -122,10 +122,10 @@ class Zygote:
     def __init__(self, preload: tuple[str, ...]):
         """Start ``python -I -m hfcourse.sandbox.zygote`` in a scratch directory of its own (removed
         by ``close``), with a worker's scrubbed environment."""
-        from hfcourse.paths import cache_dir
+        from hfcourse.paths import cache_dir, scratch_dir
         from hfcourse.sandbox.limits import Limits, worker_env
 
-        scratch = Path(tempfile.mkdtemp(prefix="hfcourse-zygote-"))
+        scratch = scratch_dir("zygote")
         env = worker_env(scratch, cache_dir(), Limits())
         self.scratch: Path | None = scratch
         self.log = scratch / "zygote.log"
