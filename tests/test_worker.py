@@ -36,6 +36,9 @@ MODULE = textwrap.dedent('''
     def second_fails():
         if os.environ["RANK"] == "1": raise ValueError("only in process 1")
         return 0
+    def first_aborts():
+        if os.environ["RANK"] == "0": os.abort()
+        return 0
 ''')
 
 
@@ -117,6 +120,7 @@ def test_a_call_can_run_in_two_processes_of_one_group(worker):
 
 @pytest.mark.parametrize("fn, category, words", [
     ("second_fails", "EXCEPTION", "process 1 of 2: ValueError: only in process 1"),
+    ("first_aborts", "EXCEPTION", "process 0 of 2 was killed by SIGABRT (it aborted: in a gloo collective"),
     ("todo", "NOT_ATTEMPTED", "not implemented yet"),
 ])
 def test_a_failure_in_one_process_fails_the_launched_call(worker, fn, category, words):

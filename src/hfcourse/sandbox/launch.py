@@ -11,6 +11,7 @@ fixture references are loaded in every process, as the worker loads them.
 from __future__ import annotations
 
 import json
+import signal
 import os
 import socket
 import subprocess
@@ -99,6 +100,20 @@ def _wait(procs: list[subprocess.Popen], cap: float) -> None:
         p.wait()
 
 
+def _ended(code: int) -> str:
+    """How a process ended, by exit status (negative: the signal that killed it)."""
+    if code >= 0:
+        return f"exited with status {code}"
+    try:
+        name = signal.Signals(-code).name
+    except ValueError:
+        name = f"signal {-code}"
+    why = {"SIGABRT": " (it aborted: in a gloo collective this often means tensors of different shapes on the "
+                      "processes; pad them to one shape first, as accelerator.pad_across_processes does)",
+           "SIGKILL": " (killed: out of memory, or over the time limit)"}.get(name, "")
+    return f"was killed by {name}{why}"
+
+
 def run(fn: Any, header: bytes, blob: bytes, processes: int = 2, cap: float = LAUNCH_CAP_S) -> dict[str, Any]:
     """Call ``fn`` with the codec-encoded ``{"args": […], "kwargs": {…}}`` in ``processes``
     new processes of one group. Returns ``{"ranks": [the result of each process],
@@ -131,8 +146,8 @@ def run(fn: Any, header: bytes, blob: bytes, processes: int = 2, cap: float = LA
     for rank, reply in enumerate(replies):
         if reply is None:
             tail = (work / f"rank{rank}.log").read_text(errors="replace")[-600:]
-            raise RuntimeError(f"process {rank} of {processes} exited with code {procs[rank].returncode} "
-                               f"without a result; its last output:\n{tail}")
+            raise RuntimeError(f"process {rank} of {processes} {_ended(procs[rank].returncode)} without a result; "
+                               f"its last output:\n{tail}")
     return {"ranks": [reply[1] for reply in replies if reply], "seconds": seconds}
 
 
