@@ -47,6 +47,14 @@ def _own_rouge(predictions: list[str], references: list[str]) -> dict[str, float
     return {n: float(np.mean([s[n].fmeasure for s in scores])) for n in NAMES}
 
 
+def _as_labels(fx, titles: list[str], max_length: int = 16) -> list[str]:
+    """The titles as the loop scores them: tokenized as labels (truncated to ``max_length``
+    tokens), then decoded."""
+    tok = fx.load(TOK)
+    ids = tok(text_target=titles, max_length=max_length, truncation=True)["input_ids"]
+    return tok.batch_decode(ids, skip_special_tokens=True)
+
+
 def _sentences(text: str) -> list[str]:
     return PunktSentenceTokenizer().tokenize(text)
 
@@ -239,7 +247,7 @@ def test_accelerate_loop_in_two_processes(student, reference, fx, rng):
     # process 0 evaluates rows 0-15 and process 1 rows 16-31: one long title makes their labels differ in length
     dirs = _with_one_long_title(student, fx, first["review_id"][0])
     books = reference.call("books_dataset", *dirs, seed, probe="ch3:dataset")["splits"]["validation"]["rows"]
-    titles = books["review_title"][:eval_rows]
+    titles = _as_labels(fx, books["review_title"][:eval_rows])  # the long title is cut to 16 tokens
     got = student.call("accelerate_fine_tune", fx.ref(MODEL), fx.ref(TOK), *dirs, _metric(fx), 32, eval_rows, 1,
                        1e-2, seed, processes=2)
     summaries = []
