@@ -169,6 +169,12 @@ def _cmd_hub(args: argparse.Namespace) -> int:
     return hub.main(args.hub_args)
 
 
+def _cmd_tgi(args: argparse.Namespace) -> int:
+    from hfcourse.services import tgi
+
+    return tgi.main(args.tgi_args)
+
+
 def _parser() -> argparse.ArgumentParser:
     from hfcourse.report import FORMATS
 
@@ -213,6 +219,11 @@ def _parser() -> argparse.ArgumentParser:
     h.add_argument("action", choices=("serve",))
     h.add_argument("hub_args", nargs=argparse.REMAINDER, help="options of the stand-in (--dir, --port, --token, --seed-fixtures)")
     h.set_defaults(func=_cmd_hub)
+
+    t = sub.add_parser("tgi", help="run the 2.8 inference server stand-in: hfcourse tgi serve [--port P] [--latency S]")
+    t.add_argument("action", choices=("serve",))
+    t.add_argument("tgi_args", nargs=argparse.REMAINDER, help="options of the stand-in (--port, --latency, --dir)")
+    t.set_defaults(func=_cmd_tgi)
 
     from hfcourse.commands import register_all
 
