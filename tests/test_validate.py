@@ -114,6 +114,32 @@ def test_grading_checks_on_the_fake_course(fake):
     assert any("grading solutions" in line for line in lines) and any("grading exercises" in line for line in lines)
 
 
+@pytest.mark.slow
+def test_several_seeds_find_a_grader_that_fails_the_solution_on_some(fake):
+    """The solution is wrong only for even inputs: which seeds draw one is known in advance."""
+    import hashlib
+    import random
+
+    _edit(fake / "solutions" / "ch9" / "s1_arith.py", 'return f"item-{n}"', 'return f"item-{n}" if n % 2 else f"item{n}"')
+    nodeid = "graders/ch9/test_s1_arith.py::test_label"
+
+    def fails(seed: int) -> bool:
+        digest = hashlib.sha256(f"{seed}:{nodeid}".encode()).digest()
+        return random.Random(int.from_bytes(digest[:8], "big")).randrange(10**6) % 2 == 0
+
+    bad = [s for s in range(1, 100) if fails(s)][:2]
+    good = [s for s in range(1, 100) if not fails(s)][:2]
+    course = manifest.load(fake / "course.toml")
+    lines: list[str] = []
+    found = _by_where(validate.check_dynamic(course, list(course.sections), log=lines.append,
+                                             seeds=[good[0], bad[0], good[1], bad[1]]))
+    assert set(found) == {nodeid}
+    assert f"fails on the reference solution with 2 of 4 seeds ({bad[0]}, {bad[1]}): [WRONG_RESULT]" in found[nodeid].problem
+    assert f"--seed {bad[0]}" in found[nodeid].fix
+    assert sum("grading solutions" in line for line in lines) == 4
+    assert not validate.check_dynamic(course, list(course.sections), log=lines.append, seeds=good)
+
+
 def test_a_grader_that_does_not_import_is_reported(fake):
     _edit(fake / "graders" / "ch9" / "test_s1_arith.py", "import torch\n", "import torch_that_is_not_installed\n")
     found = _by_where(validate.check_static(manifest.load(fake / "course.toml")))

@@ -11,6 +11,7 @@ import contextlib
 import io
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -272,17 +273,20 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
     return problems
 
 
-def _grade(course: Course, target: str, sections: list[Section], log: Callable[[str], None]) -> dict | None:
-    """One grading run of ``target`` over ``sections`` in a subprocess; its JSON report, or None."""
+def _grade(course: Course, target: str, sections: list[Section], log: Callable[[str], None],
+           seed: int | None = None) -> dict | None:
+    """One grading run of ``target`` over ``sections`` in a subprocess (with ``seed``, else a
+    fresh one); its JSON report, or None."""
     fd, name = tempfile.mkstemp(prefix="hfcourse-validate-", suffix=".json")
     os.close(fd)
     out = Path(name)
-    log(f"grading {target} of {len(sections)} section(s): {' '.join(s.id for s in sections)} …")
+    log(f"grading {target} of {len(sections)} section(s){'' if seed is None else f' with seed {seed}'}: "
+        f"{' '.join(s.id for s in sections)} …")
     started = time.monotonic()
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "hfcourse.cli", "grade", "--target", target, "--sections", *(s.id for s in sections),
-             "--format", "json", "--out", str(out)],
+             "--format", "json", "--out", str(out), *(["--seed", str(seed)] if seed is not None else [])],
             env={**os.environ, "HFCOURSE_ROOT": str(course.root)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
         report = json.loads(out.read_text(encoding="utf-8")) if proc.returncode == 0 and out.stat().st_size else None
@@ -301,20 +305,47 @@ def _could_not_grade(target: str) -> Problem:
                    f"无法评分 {target}", f"运行 `hfcourse grade --target {target}` 并修复它报告的错误")
 
 
-def check_dynamic(course: Course, sections: list[Section], log: Callable[[str], None] = print) -> list[Problem]:
-    """Grade the solutions (every test passes) and the stubs (every test NOT_ATTEMPTED)."""
-    problems: list[Problem] = []
-    solved = _grade(course, "solutions", sections, log)
-    if solved is None:
-        problems.append(_could_not_grade("solutions"))
-    else:
-        for t in solved["tests"]:
+def _solution_failures(runs: list[tuple[int | None, dict]]) -> list[Problem]:
+    """One problem per grader test that failed on the solutions in any of ``runs`` (seed,
+    report), naming the seeds it failed with when there were several runs."""
+    failed: dict[str, list[tuple[int | None, dict]]] = {}
+    for seed, report in runs:
+        for t in report["tests"]:
             if t["status"] != "passed":
-                problems.append(Problem(
-                    t["nodeid"], f"fails on the reference solution: [{t['category']}] {t['message'][:200]}",
-                    f"fix solutions/ or the test, then `hfcourse grade --sections {t['section']}`",
-                    f"参考解答未通过：[{t['category']}] {t['message'][:200]}",
-                    f"修正 solutions/ 或测试，然后运行 `hfcourse grade --sections {t['section']}`"))
+                failed.setdefault(t["nodeid"], []).append((seed, t))
+    problems = []
+    for nodeid, hits in failed.items():
+        t = hits[0][1]
+        again = f"--sections {t['section']}"
+        where, where_zh = "", ""
+        if len(runs) > 1:
+            seeds = ", ".join(str(seed) for seed, _ in hits)
+            where = f" with {len(hits)} of {len(runs)} seeds ({seeds})"
+            where_zh = f"（{len(runs)} 个种子中有 {len(hits)} 个：{seeds}）"
+            again += f" --seed {hits[0][0]}"
+        problems.append(Problem(
+            nodeid, f"fails on the reference solution{where}: [{t['category']}] {t['message'][:200]}",
+            f"fix solutions/ or the test, then `hfcourse grade {again}`",
+            f"参考解答未通过{where_zh}：[{t['category']}] {t['message'][:200]}",
+            f"修正 solutions/ 或测试，然后运行 `hfcourse grade {again}`"))
+    return problems
+
+
+def check_dynamic(course: Course, sections: list[Section], log: Callable[[str], None] = print,
+                  seeds: int | list[int] = 1) -> list[Problem]:
+    """Grade the solutions (every test passes, under each of ``seeds`` grading seeds, a number
+    of random ones or a list: a grader whose random inputs sometimes fail the reference shows
+    up here) and the stubs (every test NOT_ATTEMPTED)."""
+    problems: list[Problem] = []
+    if isinstance(seeds, int):
+        drawn: list[int | None] = [None] if seeds <= 1 else [secrets.randbits(31) for _ in range(seeds)]
+    else:
+        drawn = list(seeds)
+    runs = [(seed, _grade(course, "solutions", sections, log, seed)) for seed in drawn]
+    solved = runs[0][1]
+    if any(report is None for _, report in runs):
+        problems.append(_could_not_grade("solutions"))
+    problems += _solution_failures([(seed, report) for seed, report in runs if report is not None])
     stubbed = _grade(course, "exercises", sections, log)
     if stubbed is None:
         problems.append(_could_not_grade("exercises"))

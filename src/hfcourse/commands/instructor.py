@@ -35,7 +35,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         problems = validate.check_static(course, chosen)
         if not args.static and not any(not p.note for p in problems):
             problems += validate.check_dynamic(course, chosen or [s for s in course.sections if s.ready],
-                                               log=lambda line: console.print(line, markup=False))
+                                               log=lambda line: console.print(line, markup=False), seeds=args.seeds)
         elif not args.static:
             console.print("静态检查发现问题：跳过评分检查" if zh else "static problems found: grading checks skipped")
     table = Table(title="hfcourse validate", title_justify="left", show_lines=True)
@@ -156,6 +156,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     v = sub.add_parser("validate", help="check manifest, solutions, exercises and graders agree; solutions pass, stubs are NOT_ATTEMPTED")
     v.add_argument("sections", nargs="*", metavar="SECTION", help="section ids or chapters (default: every ready section and the whole tree)")
     v.add_argument("--static", action="store_true", help="only the checks that grade nothing (fast; run in CI)")
+    v.add_argument("--seeds", type=int, default=1, metavar="N",
+                   help="grade the solutions with N random seeds and report every test that fails on any (finds graders "
+                        "whose random inputs sometimes fail the reference; default: 1)")
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser("release", help="write the student repository: exercises, public tests, fixtures, harness; no solutions")
