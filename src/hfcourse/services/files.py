@@ -18,7 +18,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-__all__ = ["start", "read_log", "check_loopback", "NO_LOOPBACK"]
+__all__ = ["start", "read_log", "check_loopback", "serve_in_foreground", "NO_LOOPBACK"]
 
 LOG = "requests.jsonl"
 NO_LOOPBACK = "the sandbox has no loopback network"
@@ -139,6 +139,16 @@ def check_loopback(server: ThreadingHTTPServer) -> None:
         server.server_close()
         raise OSError(exc.errno, f"{NO_LOOPBACK} (connecting to 127.0.0.1 failed: {exc.strerror}): "
                                  "the worker's network namespace needs its lo interface up") from None
+
+
+def serve_in_foreground(server: ThreadingHTTPServer) -> None:
+    """Serve until Ctrl-C, then close the socket (the ``serve`` commands of the stand-ins)."""
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
 
 
 def read_log(state_dir: Path) -> list[dict]:

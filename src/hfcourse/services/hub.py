@@ -371,16 +371,13 @@ def start(state_dir: Path, token: str | None = None, user: str = "student", seed
 
 def serve_forever(state_dir: Path, port: int = 0, **options: Any) -> None:
     """Serve in the foreground until interrupted (``hfcourse hub serve``)."""
+    from hfcourse.services.files import serve_in_foreground
+
     server = _server(state_dir, port=port, token=options.get("token"), user=options.get("user", "student"),
                      seed=options.get("seed"))
     print(f"Hub stand-in on http://127.0.0.1:{server.server_address[1]} (state in {state_dir}); "
           f"point the client at it with HF_ENDPOINT=http://127.0.0.1:{server.server_address[1]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_in_foreground(server)
 
 
 # -- readers for graders ------------------------------------------------------------------------

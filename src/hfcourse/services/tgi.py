@@ -42,7 +42,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from hfcourse.services.files import check_loopback, read_log
+from hfcourse.services.files import check_loopback, read_log, serve_in_foreground
 
 __all__ = ["start", "main", "read_log", "CHAT_TEMPLATE", "format_chat"]
 
@@ -334,12 +334,7 @@ def main(argv: list[str] | None = None) -> int:
                      None, "hfcourse/tiny-gpt2", port=args.port)
     print(f"TGI stand-in on http://127.0.0.1:{server.server_address[1]} (requests logged in {args.dir}/{LOG}); "
           "pass this URL to the 2.8 functions", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_in_foreground(server)
     return 0
 
 
