@@ -126,6 +126,27 @@ def test_a_killed_caller_stops_its_served_grading(served, tmp_path):
     assert report["interrupted"] is True and report["score"] == 0
 
 
+def test_the_servers_scratch_is_its_own_and_survives_a_sweep(served):
+    """The caller that started the server has exited: the scratch is named after the server."""
+    import re
+
+    from hfcourse import paths
+
+    _, cli = served
+    pid = re.search(r"pid (\d+)", cli("server", "status").stdout).group(1)
+    mine = list(Path(tempfile.gettempdir()).glob(f"hfcourse-server-p{pid}.*"))
+    assert len(mine) == 1 and (mine[0] / "hf").is_dir()
+    assert mine[0] not in paths.sweep_scratch()
+    assert mine[0].is_dir()
+    again = cli("check", "9.1", "--target", "solutions")
+    assert again.returncode == 0 and "5 / 5" in _score_line(again.stdout)
+    cli("server", "stop")
+    deadline = time.monotonic() + 30
+    while mine[0].exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not mine[0].exists()
+
+
 def test_other_settings_get_their_own_server(served):
     _, cli = served
     assert cli("server", "status").returncode == 0

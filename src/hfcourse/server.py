@@ -150,7 +150,7 @@ def run_remote(root: Path, argv: list[str]) -> int | None:
 def start(root: Path, *, wait: bool = False) -> Path:
     """Start the server of ``root`` in the background (no-op when it runs); ``wait`` until it
     answers. Returns its socket path."""
-    from hfcourse.paths import cache_dir, scratch_dir, sweep_scratch
+    from hfcourse.paths import cache_dir, sweep_scratch
 
     path = socket_path(root)
     probe = _connect(path)
@@ -158,16 +158,15 @@ def start(root: Path, *, wait: bool = False) -> Path:
         probe.close()
         return path
     sweep_scratch()
-    scratch = scratch_dir("server")
-    (scratch / "hf").mkdir()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TZ", *_KEYED_ENV) if k in os.environ}
-    env.update(HFCOURSE_CACHE=str(cache_dir()), HF_HOME=str(scratch / "hf"), HF_HUB_OFFLINE="1",
+    env.update(HFCOURSE_CACHE=str(cache_dir()), HF_HUB_OFFLINE="1",
                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
                TOKENIZERS_PARALLELISM="false", OPENBLAS_NUM_THREADS="1")
     env.setdefault("LANG", "C.UTF-8")
-    argv = [sys.executable, "-I", "-m", "hfcourse.server", str(root.resolve()), str(path), str(scratch)]
-    with open(scratch / "server.log", "wb") as log:
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=scratch,
+    argv = [sys.executable, "-I", "-m", "hfcourse.server", str(root.resolve()), str(path)]
+    log_path = path.with_suffix(".log")
+    with open(log_path, "wb") as log:
+        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=path.parent,
                          env=env, start_new_session=True)
     if wait:
         deadline = time.monotonic() + 180
@@ -177,7 +176,7 @@ def start(root: Path, *, wait: bool = False) -> Path:
                 probe.close()
                 return path
             time.sleep(0.2)
-        raise TimeoutError(f"the check server did not start; its log: {scratch / 'server.log'}")
+        raise TimeoutError(f"the check server did not start; its log: {log_path}")
     return path
 
 
@@ -342,7 +341,15 @@ def serve(root: Path, path: Path, scratch: Path) -> None:
 
 
 def main(argv: list[str]) -> None:
-    root, path, scratch = map(Path, argv[:3])
+    """The server process: its scratch directory is its own (named after it, so a later
+    ``sweep_scratch`` removes it only once this process is gone)."""
+    from hfcourse.paths import scratch_dir
+
+    root, path = map(Path, argv[:2])
+    scratch = scratch_dir("server")
+    (scratch / "hf").mkdir()
+    os.environ["HF_HOME"] = str(scratch / "hf")
+    os.chdir(scratch)
     try:
         serve(root, path, scratch)
     finally:
