@@ -160,9 +160,9 @@ def test_complete_many_keeps_order(student, reference, fx, rng):
                    hint_zh="同时保持多个请求在途（用 `concurrency` 个线程的线程池）：服务器会让它们重叠执行，而循环要逐个等待回答。")
 def test_complete_many_throughput(student, reference, fx, rng, bench):
     prompts = [_prompt(rng) for _ in range(8)]
-    server = _server(student, fx, "tgi-bench", latency=0.1)
+    server = _server(student, fx, "tgi-bench", latency=0.05)
     got = _call(student, "complete_many", server, prompts, 6, 8)
-    expect.equal(got, _call(reference, "complete_many", _server(reference, fx, "tgi-bench", latency=0.1), prompts, 6, 8),
+    expect.equal(got, _call(reference, "complete_many", _server(reference, fx, "tgi-bench", latency=0.05), prompts, 6, 8),
                  "answers", likely=("one answer per prompt, in order", "每个提示一个答案，按顺序"))
     bench.compare("complete_many", server, prompts, 6, 8, unit="prompts/s", items=len(prompts), threshold=0.5, rounds=5,
                   likely=("send the requests from a thread pool, not one after another", "用线程池发送请求，不要一个接一个地发"))
