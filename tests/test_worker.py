@@ -155,3 +155,30 @@ def test_import_failure_is_reported_for_every_call(tmp_path, start_mode):
             assert "importing the module failed" in err.value.message and "SystemExit" in err.value.message
     finally:
         w.close()
+
+
+def test_a_sandbox_without_loopback_is_the_graders_problem_not_the_students():
+    """A stand-in server that cannot start raises OSError in the grader (GRADER_ERROR), where
+    any other failure of the call stays the student's StudentError."""
+    from types import SimpleNamespace
+
+    from hfcourse.sandbox.launch import NO_LOOPBACK
+    from hfcourse.targets import Target
+
+    class Worker:
+        load_error = None
+
+        def __init__(self, message):
+            self.message = message
+
+        def call(self, *args, **kwargs):
+            raise StudentError("EXCEPTION", self.message, output="printed")
+
+    section = SimpleNamespace(timeout=5)
+    down = Target("student", section, Worker(f"OSError: {NO_LOOPBACK} (connecting failed)"), StudentError("X", "x"))
+    with pytest.raises(OSError, match=NO_LOOPBACK):
+        down.call("fetch", "url")
+    assert down.outputs == ["printed"]
+    broken = Target("student", section, Worker("ValueError: bad page"), StudentError("X", "x"))
+    with pytest.raises(StudentError, match="bad page"):
+        broken.call("fetch", "url")

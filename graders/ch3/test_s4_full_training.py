@@ -7,7 +7,6 @@ import torch
 from sklearn.metrics import accuracy_score, f1_score
 
 from hfcourse import expect
-from hfcourse.probes.ch3 import NO_LOOPBACK
 from hfcourse.sandbox.client import StudentError
 
 TOK, DATA, MODEL, TUNED, METRIC = "wordpiece-uncased", "mrpc-like", "tiny-mrpc", "tiny-mrpc-tuned", "glue-metric"
@@ -150,8 +149,8 @@ def accelerate_runs(student, reference, fx, grading):
                        ("reference", lambda: reference.training_function({**config, "batch_size": 8}))):
         try:
             runs[name] = call()
-        except StudentError as err:
-            runs[name] = OSError(err.message) if NO_LOOPBACK in err.message else err
+        except (StudentError, OSError) as err:  # OSError: the sandbox has no loopback network
+            runs[name] = err
     return config, runs
 
 

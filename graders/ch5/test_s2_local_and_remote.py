@@ -9,25 +9,13 @@ import pytest
 
 from hfcourse import expect
 from hfcourse.fixtures import build_ch5
-from hfcourse.sandbox.client import StudentError
 from hfcourse.services import files as files_service
-from hfcourse.services.files import NO_LOOPBACK
 
 SQUAD = "squad-it-like"
 DICT_LIKELY = ("give data_files a dict {split: path}: each key becomes a split of the DatasetDict",
                "data_files 要传字典 {划分名: 路径}：每个键成为 DatasetDict 的一个划分")
 FIELD_LIKELY = ("the articles are under the key \"data\": pass field=\"data\"",
                 "文章都在键 \"data\" 下面：需要传 field=\"data\"")
-
-
-def _call(student, fn: str, *args, **kwargs):
-    """``student.call``; a sandbox without a loopback network is the grader's problem, not the student's."""
-    try:
-        return student.call(fn, *args, **kwargs)
-    except StudentError as err:
-        if NO_LOOPBACK in err.message:
-            raise OSError(err.message) from None
-        raise
 
 
 def _splits(got, want: dict[str, list], what: str, likely=DICT_LIKELY) -> None:
@@ -106,7 +94,7 @@ def _remote(student, rng: random.Random, name: str):
                    hint_zh="拼出 URL：base_url + 文件名，关掉两个离线开关，再 load_dataset(\"json\", data_files=urls, field=\"data\")。")
 def test_load_remote(student, rng):
     server, names, want = _remote(student, rng, "remote")
-    got = _call(student, "load_remote", server, names, probe="ch5:remote")
+    got = student.call("load_remote", server, names, probe="ch5:remote")
     for _ in range(20):
         log = files_service.read_log(student.local(server))
         fetched = {e["path"].lstrip("/") for e in log if e["method"] == "GET" and e["status"] in (200, 206)}
@@ -124,7 +112,7 @@ def test_load_remote(student, rng):
                    hint_zh="调用前保存两个开关的值，并在 finally 块里恢复。")
 def test_load_remote_restores_offline_flags(student, rng):
     server, names, _ = _remote(student, rng, "remote-flags")
-    got = _call(student, "load_remote", server, names, probe="ch5:remote")
+    got = student.call("load_remote", server, names, probe="ch5:remote")
     expect.equal(got.get("offline_flags_after"), [True, True],
                  "datasets.config.HF_HUB_OFFLINE and HF_DATASETS_OFFLINE after load_remote",
                  likely=("the flags stay off after the call: restore the saved values in a finally block",

@@ -8,23 +8,11 @@ import pytest
 from hfcourse import expect
 from hfcourse.fixtures import build_ch5
 from hfcourse.sandbox.codec import Ref
-from hfcourse.sandbox.client import StudentError
 from hfcourse.services import github
-from hfcourse.services.files import NO_LOOPBACK
 
 OWNER = "huggingface"
 PAGE_LIKELY = ("pages start at 1: GitHub serves page=0 as page 1, so range(num_pages) fetches page 1 twice and misses the last",
                "页码从 1 开始：GitHub 把 page=0 当作第 1 页，所以 range(num_pages) 会把第 1 页取两次并漏掉最后一页")
-
-
-def _call(student, fn: str, *args, **kwargs):
-    """``student.call``; a sandbox without a loopback network is the grader's problem, not the student's."""
-    try:
-        return student.call(fn, *args, **kwargs)
-    except StudentError as err:
-        if NO_LOOPBACK in err.message:
-            raise OSError(err.message) from None
-        raise
 
 
 def _repo(rng) -> str:
@@ -69,7 +57,7 @@ def _read_jsonl(path) -> list[dict]:
 def test_github_get(student, rng):
     server, token, seed, repo = _service(student, rng, "gh-get", num_issues=60)
     per_page, page = rng.randint(5, 12), rng.randint(1, 3)
-    got = _call(student, "github_get", server, f"/repos/{OWNER}/{repo}/issues", token,
+    got = student.call("github_get", server, f"/repos/{OWNER}/{repo}/issues", token,
                 {"state": "all", "per_page": per_page, "page": page})
     want = [i for i, _ in _issues(seed, 60, repo)][(page - 1) * per_page: page * per_page]
     expect.equal(got, want, f"page {page} of the issues ({per_page} per page)",
@@ -86,7 +74,7 @@ def test_github_get_respects_the_rate_limit(student, rng):
     server, token, seed, repo = _service(student, rng, "gh-limit", num_issues=30, rate_limit=2, window=2.0)
     path = f"/repos/{OWNER}/{repo}/issues"
     for page in (1, 2, 3):
-        _call(student, "github_get", server, path, token, {"state": "all", "per_page": 5, "page": page})
+        student.call("github_get", server, path, token, {"state": "all", "per_page": 5, "page": page})
     log = _log(student, server)
     statuses = [e["status"] for e in log]
     expect.equal(statuses, [200, 200, 200], "statuses of three requests with a quota of 2 per window",
@@ -120,7 +108,7 @@ def _check_fetch(student, server, path, want: list[int], per_page: int, what: st
 def test_fetch_issues_every_issue_once(student, rng):
     total, per_page = rng.randint(60, 130), rng.choice([10, 20, 25, 30])
     server, token, seed, repo = _service(student, rng, "gh-all", num_issues=total)
-    path = _call(student, "fetch_issues", server, OWNER, repo, total, per_page, token, student.scratch("all-issues"))
+    path = student.call("fetch_issues", server, OWNER, repo, total, per_page, token, student.scratch("all-issues"))
     want = [i["number"] for i, _ in _issues(seed, total, repo)]
     _check_fetch(student, server, path, want, per_page, "fetch_issues")
     records = {r["number"]: r for r in _read_jsonl(student.local(path))}
@@ -137,7 +125,7 @@ def test_fetch_issues_some_with_rate_limit(student, rng):
     num_issues = per_page * rng.randint(3, 5) + rng.randint(1, per_page - 1)
     total = num_issues + rng.randint(1, 60)
     server, token, seed, repo = _service(student, rng, "gh-some", num_issues=total, rate_limit=3, window=1.0)
-    path = _call(student, "fetch_issues", server, OWNER, repo, num_issues, per_page, token, student.scratch("some-issues"))
+    path = student.call("fetch_issues", server, OWNER, repo, num_issues, per_page, token, student.scratch("some-issues"))
     expect.true(all(e["status"] != 403 for e in _log(student, server)), "some requests were refused: rate limit exceeded",
                 likely=("when X-RateLimit-Remaining is 0, sleep until X-RateLimit-Reset", "X-RateLimit-Remaining 为 0 时，睡到 X-RateLimit-Reset 再继续"))
     want = [i["number"] for i, _ in _issues(seed, total, repo)][:num_issues]
@@ -167,7 +155,7 @@ def test_get_comments(student, rng):
     issues = {i["number"]: c for i, c in _issues(seed, n, repo, longer)}
     many = rng.choice([k for k in issues if len(issues[k]) > 100])
     for number in (many, rng.choice([k for k in issues if 0 < len(issues[k]) <= 30])):
-        got = _call(student, "get_comments", server, OWNER, repo, number, token)
+        got = student.call("get_comments", server, OWNER, repo, number, token)
         expect.equal(got, [c["body"] for c in issues[number]], f"comments of issue {number} ({len(issues[number])} of them)",
                      likely=("follow the pages while a page is full: GitHub returns 30 comments per page by default, "
                              "100 at most", "一页取满就继续翻页：GitHub 默认每页只返回 30 条评论，最多 100 条"))
@@ -179,7 +167,7 @@ def test_attach_comments(student, rng, tmp_path):
     n = rng.randint(30, 50)
     server, token, seed, repo = _service(student, rng, "gh-attach", num_issues=n)
     issues = _issues(seed, n, repo)
-    got = _call(student, "attach_comments", _issues_ref(student, tmp_path, issues, "attach"), server, OWNER, repo, token,
+    got = student.call("attach_comments", _issues_ref(student, tmp_path, issues, "attach"), server, OWNER, repo, token,
                        probe="ch5:dataset")
     expect.true(isinstance(got, dict) and got.get("type") == "Dataset", "attach_comments must return a Dataset",
                 likely=("return dataset.map(...)", "返回 dataset.map(...)"))
@@ -233,7 +221,7 @@ def test_build_issues_dataset(student, rng):
 
     n = rng.randint(120, 180)
     server, token, seed, repo = _service(student, rng, "gh-build", num_issues=n)
-    directory = student.local(_call(student, "build_issues_dataset", server, OWNER, repo, n, token, student.scratch("build")))
+    directory = student.local(student.call("build_issues_dataset", server, OWNER, repo, n, token, student.scratch("build")))
     expect.true((directory / "dataset_info.json").is_file(), "the returned directory holds no data set saved with save_to_disk",
                 likely=("issues.save_to_disk(out_dir / \"github-issues\") and return that directory", "issues.save_to_disk(out_dir / \"github-issues\") 并返回这个目录"))
     ds = datasets.load_from_disk(str(directory))

@@ -14,6 +14,7 @@ from hfcourse.manifest import Course, Section
 from hfcourse.paths import scratch_dir
 from hfcourse.sandbox.client import StudentError, WorkerProcess
 from hfcourse.sandbox.codec import ScratchPath, Service
+from hfcourse.sandbox.launch import NO_LOOPBACK
 from hfcourse.sandbox.limits import Limits
 from hfcourse.sandbox.zygote import Zygote
 
@@ -263,6 +264,8 @@ class Target:
         except StudentError as err:
             if err.output:
                 self.outputs.append(err.output)
+            if NO_LOOPBACK in err.message:  # the sandbox's network, not the student's code
+                raise OSError(err.message) from None
             raise
         if reply.output:
             self.outputs.append(reply.output)

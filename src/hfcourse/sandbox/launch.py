@@ -11,8 +11,8 @@ fixture references are loaded in every process, as the worker loads them.
 from __future__ import annotations
 
 import json
-import signal
 import os
+import signal
 import socket
 import subprocess
 import sys

@@ -18,10 +18,11 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from hfcourse.sandbox.launch import NO_LOOPBACK
+
 __all__ = ["start", "read_log", "check_loopback", "serve_in_foreground", "NO_LOOPBACK"]
 
 LOG = "requests.jsonl"
-NO_LOOPBACK = "the sandbox has no loopback network"
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 1 << 16
 

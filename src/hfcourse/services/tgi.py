@@ -119,10 +119,11 @@ class _Engine:
                 if token == self.eos:
                     out["finish_reason"] = "eos_token"
                     break
-                text = self.tokenizer.decode(out["ids"], skip_special_tokens=True)
-                if any(s in text for s in stops):
-                    out["finish_reason"] = "stop_sequence"
-                    break
+                if stops:
+                    text = self.tokenizer.decode(out["ids"], skip_special_tokens=True)
+                    if any(s in text for s in stops):
+                        out["finish_reason"] = "stop_sequence"
+                        break
         out["text"] = self.tokenizer.decode(out["ids"], skip_special_tokens=True)
         return out
 
