@@ -17,9 +17,11 @@ def _paths(fx) -> tuple[str, str]:
 
 def _with_a_long_pair(student, fx, row: int) -> str:
     """A copy of the MRPC data set in the student's scratch whose training row ``row`` has a
-    first sentence far longer than the model's 512 positions."""
+    first sentence far longer than the model's 512 positions: over 1024 words, each at least one token
+    (80 copies of a short sentence stayed under 512 tokens)."""
     def lengthen(rows: list[dict]) -> None:
-        rows[row]["sentence1"] = " ".join([rows[row]["sentence1"]] * 80)
+        words = rows[row]["sentence1"].split()
+        rows[row]["sentence1"] = " ".join(words * (1024 // len(words) + 1))
 
     return str(fx.copy_edited(DATA, "glue", student.local(student.scratch("glue-long")),
                               "mrpc/train-00000-of-00001.parquet", lengthen))
