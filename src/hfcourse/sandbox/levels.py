@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import Callable
 
 __all__ = ["Plan", "plan", "sandbox_uid"]
 
@@ -39,12 +40,21 @@ class Plan:
     level: str
     layers: list[str] = field(default_factory=list)
     inactive: dict[str, str] = field(default_factory=dict)
-    seccomp: bool = False
-    cgroups: bool = False
+    """Why each defence that is off is off, by name (as in ``active``)."""
+    active: frozenset[str] = frozenset()
+    """The defences that are on: "L1" and the names of ``L2_PROBES`` that passed."""
 
     @property
     def jail(self) -> bool:
-        return self.level in ("L1", "L2")
+        return "L1" in self.active
+
+    @property
+    def seccomp(self) -> bool:
+        return "seccomp" in self.active
+
+    @property
+    def cgroups(self) -> bool:
+        return "cgroups" in self.active
 
     def facts(self) -> dict:
         return {"level": self.level, "layers": list(self.layers), "inactive": dict(self.inactive)}
@@ -69,6 +79,18 @@ def _l1_problem() -> str | None:
     return None
 
 
+def _seccomp_problem() -> str | None:
+    from hfcourse.sandbox import confine
+
+    return None if confine.seccomp_supported() else "the filter is written for Linux on x86_64 and aarch64 only"
+
+
+def _seccomp_layer() -> str:
+    from hfcourse.sandbox import confine
+
+    return "seccomp: " + ", ".join(confine.DENIED) + " denied"
+
+
 def _cgroups_problem() -> str | None:
     from hfcourse.sandbox import confine
 
@@ -84,26 +106,30 @@ def _cgroups_problem() -> str | None:
     return None
 
 
+L2_PROBES: dict[str, tuple[Callable[[], str | None], Callable[[], str]]] = {
+    "seccomp": (_seccomp_problem, _seccomp_layer),
+    "cgroups": (_cgroups_problem, lambda: "cgroup limits on processes and resident memory"),
+}
+"""Defences on top of L1, probed in order: name -> (why it is off, or None; its line in the report)."""
+L2_NEEDS = ("seccomp", "cgroups")
+"""What the level needs to be called L2."""
+
+
 @functools.cache
 def plan() -> Plan:
-    from hfcourse.sandbox import confine
-
     problem = _l1_problem()
     if problem is not None:
-        return Plan("L0", list(L0_LAYERS), {"L1": problem, "L2": "needs L1"})
-    layers, inactive = [*L0_LAYERS, *L1_LAYERS], {}
-    seccomp = confine.seccomp_supported()
-    if seccomp:
-        layers.append("seccomp: " + ", ".join(confine.DENIED) + " denied")
-    else:
-        inactive["L2 seccomp"] = "the filter is written for Linux on x86_64 and aarch64 only"
-    cg_problem = _cgroups_problem()
-    if cg_problem is None:
-        layers.append("cgroup limits on processes and resident memory")
-    else:
-        inactive["L2 cgroups"] = cg_problem
-    level = "L2" if seccomp and cg_problem is None else "L1"
-    return Plan(level, layers, inactive, seccomp=seccomp, cgroups=cg_problem is None)
+        return Plan("L0", list(L0_LAYERS), {"L1": problem, **{name: "needs L1" for name in L2_PROBES}})
+    layers, inactive, active = [*L0_LAYERS, *L1_LAYERS], {}, {"L1"}
+    for name, (probe, layer) in L2_PROBES.items():
+        why = probe()
+        if why is None:
+            active.add(name)
+            layers.append(layer())
+        else:
+            inactive[name] = why
+    level = "L2" if active.issuperset(L2_NEEDS) else "L1"
+    return Plan(level, layers, inactive, frozenset(active))
 
 
 _next = 0
