@@ -6,18 +6,30 @@ import json
 import re
 import os
 import tempfile
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 __all__ = ["TestResult", "BenchFigure", "RunResult", "CATEGORIES", "write_atomic", "sanitize"]
 
-_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_DROPPED = {"Cc": "", "Cf": "", "Cs": "", "Zl": "\n", "Zp": "\n"}
+"""Unicode categories that change how text reads rather than what it says: control codes,
+format characters (bidi overrides and isolates, zero-width joiners, BOM, tags), surrogates;
+line and paragraph separators become newlines."""
+
+
+def _unformat(match: re.Match) -> str:
+    c = match.group()
+    return _DROPPED.get(unicodedata.category(c), c)
 
 
 def sanitize(text: str, limit: int = 4000) -> str:
-    """Printable text only (no ANSI escapes or control characters), at most ``limit`` characters."""
-    text = _CONTROL.sub("", text)
+    """Printable text only (no ANSI escapes, control codes or Unicode format characters such as
+    U+202E RIGHT-TO-LEFT OVERRIDE), at most ``limit`` characters."""
+    text = _CONTROL.sub("", _NON_ASCII.sub(_unformat, text))
     return text if len(text) <= limit else text[: limit - 40] + f"\n[... {len(text) - limit + 40} characters cut]"
 
 CATEGORIES = {
@@ -30,9 +42,12 @@ CATEGORIES = {
     "BAD_OUTPUT": ("the returned value could not be read or used", "返回值无法读取或使用"),
     "UNSUPPORTED_TYPE": ("the function returned a type that cannot be graded", "返回了无法评分的类型"),
     "RESULT_TOO_BIG": ("the returned value is over the size limit", "返回值超出大小限制"),
+    "DISK": ("the code wrote more to disk than the scratch directory holds", "代码写入磁盘的数据超出了临时目录的容量"),
     "SLOW": ("correct, but slower than the throughput threshold", "结果正确，但吞吐量低于阈值"),
-    "REJECTED": ("the submitted file was refused (a symlink, too large, or an unsafe archive entry)", "提交的文件被拒绝（符号链接、过大或不安全的压缩包条目）"),
-    "GRADER_ERROR": ("the grader itself failed: tell your instructor", "评分程序自身出错，请告知老师"),
+    "REJECTED": ("a submitted or saved file was refused (a link, a special file, too large, or an unsafe archive entry)",
+                 "提交或保存的文件被拒绝（链接、特殊文件、过大或不安全的压缩包条目）"),
+    "GRADER_ERROR": ("the grader itself failed, twice: this is not your mistake and costs you no points; tell your instructor",
+                     "评分程序自身出错（重试后仍失败）：这不是你的错误，也不扣分；请告诉老师"),
     "INTERRUPTED": ("not graded: the run was stopped (Ctrl-C or a time limit) before this test finished",
                     "未评分：在该测试完成前运行被中断（Ctrl-C 或时限）"),
 }
@@ -58,10 +73,20 @@ class TestResult:
     likely: str = ""
     likely_zh: str = ""
     output: str = ""
+    fault: str = ""
+    """Where the grader's own code failed (GRADER_ERROR): exception type and grader file:line,
+    for the instructor; no values."""
+    attempts: int = 1
+    """How often the test ran: 2 when a GRADER_ERROR was retried with the same seed."""
     duration: float = 0.0
     visibility: str = "hidden"
     hint: str = ""
     hint_zh: str = ""
+
+    @property
+    def course_fault(self) -> bool:
+        """The course failed here, not the student: the test is not scored (see RunResult.max_score)."""
+        return self.category == "GRADER_ERROR"
 
     @property
     def message_both(self) -> str:
@@ -104,22 +129,39 @@ class RunResult:
         return sum(t.points for t in self.tests)
 
     @property
+    def course_faults(self) -> list[TestResult]:
+        """Tests the course itself failed (GRADER_ERROR after a retry): not scored."""
+        return [t for t in self.tests if t.course_fault]
+
+    @property
+    def ungraded(self) -> float:
+        """Points of the tests the course failed: taken out of ``max_score``, never counted as lost."""
+        return sum(t.max_points for t in self.course_faults)
+
+    @property
     def max_score(self) -> float:
-        return sum(s["max_points"] for s in self.sections)
+        """The most the student could score in this run: the sections' points less ``ungraded``."""
+        return sum(s["max_points"] for s in self.sections) - self.ungraded
 
     def section_score(self, sid: str) -> float:
         return sum(t.points for t in self.tests if t.section == sid)
 
+    def section_max(self, sid: str) -> float:
+        """A section's points less those of its tests the course failed."""
+        nominal = next((s["max_points"] for s in self.sections if s["id"] == sid), 0.0)
+        return nominal - sum(t.max_points for t in self.course_faults if t.section == sid)
+
     def to_json(self) -> str:
         data = asdict(self)
         data["score"], data["max_score"] = self.score, self.max_score
+        data["course_fault"], data["ungraded"] = bool(self.course_faults), self.ungraded
         return json.dumps(data, ensure_ascii=False, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> "RunResult":
         data = json.loads(text)
-        data.pop("score", None)
-        data.pop("max_score", None)
+        for derived in ("score", "max_score", "course_fault", "ungraded"):
+            data.pop(derived, None)
         data["tests"] = [TestResult(**t) for t in data.get("tests", [])]
         data["benchmarks"] = [BenchFigure(**b) for b in data.get("benchmarks", [])]
         return cls(**data)

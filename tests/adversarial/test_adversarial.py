@@ -18,11 +18,15 @@ import subprocess
 import sys
 import time
 import tomllib
+import unicodedata
 from pathlib import Path
 
 import pytest
 
 from hfcourse.report import gradescope_json
+from hfcourse.report.exercism import exercism_json
+from hfcourse.report.junit import junit_xml
+from hfcourse.report.github import annotations, step_summary
 from hfcourse.results import RunResult
 from hfcourse.sandbox.levels import plan
 from helpers import interruptible
@@ -89,6 +93,18 @@ def _grade(root: Path, target: Path, out: Path) -> tuple[subprocess.CompletedPro
     return done, time.monotonic() - start
 
 
+def _unsafe(text: str) -> list[str]:
+    """Control, format (bidi overrides, zero-width), surrogate and line-separator characters in
+    ``text``; newlines and tabs are fine."""
+    return sorted({f"U+{ord(c):04X}" for c in text
+                   if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") and c not in "\n\t"})
+
+
+def _needs(case: dict) -> list[str]:
+    """The defences a case needs (``needs``; ``needs_l1 = true`` is ``needs = ["L1"]``)."""
+    return [*(["L1"] if case.get("needs_l1") else []), *case.get("needs", [])]
+
+
 def _by_name(report: dict) -> dict[str, dict]:
     return {t["name"]: t for t in report["tests"]}
 
@@ -106,8 +122,9 @@ def test_honest_solution_scores_full_marks(course, tmp_path):
 @pytest.mark.parametrize("name", list(CASES))
 def test_adversarial_submission(name, course, tmp_path):
     case = CASES[name]
-    if case.get("needs_l1") and not plan().jail:
-        pytest.skip(f"needs sandbox level L1: {plan().inactive.get('L1')}")
+    for defence in _needs(case):
+        if defence not in plan().active:
+            pytest.skip(f"needs {defence}: {plan().inactive.get(defence, 'not active')}")
     root, canary = course
     submission = SUBMISSIONS / name
     before_course, before_submission = _tree_digest(root), _tree_digest(submission) if submission.is_dir() else None
@@ -142,6 +159,11 @@ def test_adversarial_submission(name, course, tmp_path):
         assert canary not in text, f"the canary leaked into {where}"
     for text in (proc.stdout, out.read_text(), gradescope):
         assert "\x1b" not in text and "\x07" not in text, "control characters reached the output"
+    student_text = {f"{t['name']}.{k}": t[k] for t in report["tests"] for k in ("message", "message_zh", "likely", "output")}
+    rendered = {"stdout": proc.stdout, "gradescope": gradescope, "junit": junit_xml(run), "exercism": exercism_json(run),
+                "annotations": "\n".join(annotations(run)), "summary": step_summary(run), **student_text}
+    for where, text in rendered.items():
+        assert _unsafe(text) == [], f"control or format characters reached {where}: {_unsafe(text)}"
     # (v) nothing survives, nothing was written outside scratch
     if plan().jail:
         deadline = time.monotonic() + 10

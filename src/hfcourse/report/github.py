@@ -60,7 +60,7 @@ def annotations(run: RunResult) -> list[str]:
         if t.status == "passed" or t.visibility != "visible":
             continue
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
-        title = f"{t.section} {t.name}: {t.category}"
+        title = sanitize(f"{t.section} {t.name}: {t.category}", 500)
         body = [f"{en} / {zh}" if en else "", t.message_both,
                 f"Likely mistake: {t.likely}" if t.likely else "", f"可能的错误：{t.likely_zh}" if t.likely_zh else "",
                 f"Hint: {t.hint}", f"提示：{t.hint_zh}"]

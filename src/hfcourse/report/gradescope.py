@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hfcourse.results import CATEGORIES, RunResult
+from hfcourse.results import CATEGORIES, RunResult, sanitize
 
 __all__ = ["gradescope_json"]
 
@@ -24,7 +24,7 @@ def _output(t, lang: str) -> str:
     lines.append(f"提示：{t.hint_zh}")
     if t.output:
         lines += ["", "Your code printed:", t.output[-2000:]]
-    return "\n".join(lines)
+    return sanitize("\n".join(lines), 100_000)
 
 
 def gradescope_json(run: RunResult) -> str:
@@ -33,7 +33,7 @@ def gradescope_json(run: RunResult) -> str:
     tests = []
     for t in run.tests:
         tests.append({
-            "name": f"{t.section} {titles.get(t.section, '')}: {t.name}",
+            "name": sanitize(f"{t.section} {titles.get(t.section, '')}: {t.name}", 500),
             "number": t.section,
             "score": t.points,
             "max_score": t.max_points,

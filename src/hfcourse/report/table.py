@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from hfcourse.results import CATEGORIES, RunResult
+from hfcourse.results import CATEGORIES, RunResult, sanitize
 
 __all__ = ["print_table"]
 
@@ -42,15 +42,15 @@ def print_table(run: RunResult, *, lang: str = "en", show_hidden: bool = True, c
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
         console.print(Text(f"{mark} {t.section} {t.name} [{t.category}] ", style=style) + Text(zh if lang == "zh" else en))
         if t.category == "NOT_ATTEMPTED":
-            console.print(Text("   " + (t.message.splitlines() or [""])[0], style="dim"))
+            console.print(Text("   " + (sanitize(t.message).splitlines() or [""])[0], style="dim"))
             continue
         if t.visibility == "hidden" and not show_hidden:
             console.print("   (hidden test: details are not shown)" if lang == "en" else "   （隐藏测试：不显示细节）")
         else:
-            message = t.message_zh if lang == "zh" and t.message_zh else t.message
+            message = sanitize(t.message_zh if lang == "zh" and t.message_zh else t.message)
             for line in message.splitlines()[:6]:
                 console.print(Text("   " + line))
-            likely = t.likely_zh if lang == "zh" and t.likely_zh else t.likely
+            likely = sanitize(t.likely_zh if lang == "zh" and t.likely_zh else t.likely)
             if likely:
                 console.print(Text(("   可能的错误：" if lang == "zh" else "   likely mistake: ") + likely, style="yellow"))
         console.print(Text(("   提示：" + t.hint_zh) if lang == "zh" else ("   hint: " + t.hint), style="cyan"))
