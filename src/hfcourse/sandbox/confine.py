@@ -11,7 +11,8 @@ import platform
 import struct
 from pathlib import Path
 
-__all__ = ["DENIED", "seccomp_supported", "install_seccomp", "cgroup_dirs", "join_cgroups", "remove_cgroups"]
+__all__ = ["DENIED", "seccomp_supported", "install_seccomp", "cgroup_dirs", "join_cgroups", "remove_cgroups",
+           "oom_kills", "memory_peak"]
 
 _X86_64 = {"ptrace": 101, "process_vm_readv": 310, "process_vm_writev": 311, "perf_event_open": 298, "bpf": 321,
            "keyctl": 250, "add_key": 248, "request_key": 249, "unshare": 272, "setns": 308, "mount": 165,
@@ -92,3 +93,46 @@ def remove_cgroups(name: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _fields(path: Path) -> dict[str, int]:
+    try:
+        pairs = (line.split() for line in path.read_text().splitlines())
+        return {p[0]: int(p[1]) for p in pairs if len(p) == 2 and p[1].isdigit()}
+    except OSError:
+        return {}
+
+
+def oom_kills(name: str) -> int:
+    """How many processes of the cgroup ``name`` the kernel killed for reaching its memory limit
+    (v1 ``memory.oom_control`` ``oom_kill``, v2 ``memory.events`` ``oom_kill``). Where the kernel
+    keeps no such count (v1 before Linux 4.13), a peak usage at the limit with failed charges counts
+    as one."""
+    for kind, path in cgroup_dirs(name).items():
+        if kind == "v2":
+            return _fields(path / "memory.events").get("oom_kill", 0)
+        if kind == "memory":
+            control = _fields(path / "memory.oom_control")
+            if "oom_kill" in control:
+                return control["oom_kill"]
+            peak, limit = memory_peak(name)
+            failed = _read_int(path / "memory.failcnt") or 0
+            return int(bool(failed and peak and limit and peak >= limit - (1 << 20)))
+    return 0
+
+
+def memory_peak(name: str) -> tuple[int | None, int | None]:
+    """The cgroup's peak memory use and its limit, in bytes (None where unknown)."""
+    for kind, path in cgroup_dirs(name).items():
+        if kind == "v2":
+            return _read_int(path / "memory.peak"), _read_int(path / "memory.max")
+        if kind == "memory":
+            return _read_int(path / "memory.max_usage_in_bytes"), _read_int(path / "memory.limit_in_bytes")
+    return None, None

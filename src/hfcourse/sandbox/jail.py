@@ -155,10 +155,23 @@ def enter(spec: dict, keep: tuple[int, ...] = ()) -> None:
     for fd in keep:
         os.close(fd)
     _, status = os.waitpid(pid, 0)
+    _mirror(status)
+
+
+def _mirror(status: int) -> None:
+    """Leave as the inner process left: its exit code, or killed by its signal. SIGKILL (the
+    memory cgroup's OOM killer, a timeout) has no handler to reset: setting one raised, and the
+    outer process used to exit with 70 instead, a CRASH that hid the memory kill."""
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            try:
+                signal.signal(sig, signal.SIG_DFL)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {sig})
+            except (OSError, ValueError):
+                pass
         os.kill(os.getpid(), sig)
+        os._exit(128 + sig)  # a signal whose default action is not to end the process
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 70)
 
 
