@@ -174,7 +174,7 @@ def test_a_sandbox_without_loopback_is_the_graders_problem_not_the_students():
         def call(self, *args, **kwargs):
             raise StudentError("EXCEPTION", self.message, output="printed")
 
-    section = SimpleNamespace(timeout=5)
+    section = SimpleNamespace(timeout=5, keep_processes=True)  # the fake worker has no processes to reap
     down = Target("student", section, Worker(f"OSError: {NO_LOOPBACK} (connecting failed)"), StudentError("X", "x"))
     with pytest.raises(OSError, match=NO_LOOPBACK):
         down.call("fetch", "url")

@@ -39,7 +39,7 @@ def test_model_from_config(student, rng):
 def test_save_writes_config_and_safetensors(student, fx):
     target = student.scratch("saved-model")
     student.call("save_and_reload", fx.ref(CLASSIFIER, fresh=True), target, probe="class_name")
-    folder = student.local(target)
+    folder = student.collect(target)
     for name in ("config.json", "model.safetensors"):
         expect.true((folder / name).is_file(), f"{name} is missing from the saved directory",
                     likely=("use model.save_pretrained(directory), not torch.save", "使用 model.save_pretrained(directory)，不要用 torch.save"))

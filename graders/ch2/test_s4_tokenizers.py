@@ -67,7 +67,7 @@ def test_save_tokenizer(student, fx, rng):
 
     target = student.scratch("saved-tokenizer")
     names = student.save_tokenizer(fx.ref(TOK), target)
-    folder = student.local(target)
+    folder = student.collect(target)
     expect.equal(names, sorted(p.name for p in folder.iterdir()), "file names returned")
     for required in ("tokenizer.json", "tokenizer_config.json"):
         expect.true(required in names, f"{required} was not written")

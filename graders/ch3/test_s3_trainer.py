@@ -23,8 +23,9 @@ def _with_a_long_pair(student, fx, row: int) -> str:
         words = rows[row]["sentence1"].split()
         rows[row]["sentence1"] = " ".join(words * (1024 // len(words) + 1))
 
-    return str(fx.copy_edited(DATA, "glue", student.local(student.scratch("glue-long")),
-                              "mrpc/train-00000-of-00001.parquet", lengthen))
+    edited = fx.copy_edited(DATA, "glue", student.private_dir("glue-long") / "glue", "mrpc/train-00000-of-00001.parquet",
+                            lengthen)
+    return student.path(student.put(edited, "glue-long"))
 
 
 def _run(rng) -> dict:

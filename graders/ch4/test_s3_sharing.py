@@ -53,7 +53,7 @@ def _own_logits(fx, name: str, texts: list[str]) -> torch.Tensor:
 def test_save_for_sharing(student, fx, rng):
     target = student.scratch("to-share")
     names = student.save_for_sharing(fx.ref(MODEL, fresh=True), fx.ref(TOK), target)
-    folder = student.local(target)
+    folder = student.collect(target)
     for name in FILES:
         expect.true((folder / name).is_file(), f"{name} is missing from the saved directory",
                     likely=("save both the model and the tokenizer into the directory", "把模型和tokenizer都保存到这个目录"))
@@ -75,7 +75,7 @@ def test_save_for_sharing(student, fx, rng):
 def test_push_model_and_tokenizer(student, fx, rng):
     svc, repo, message = _hub(student, fx), _repo(rng, "sst2"), rng.choice(MESSAGES)
     oid = student.push_model(fx.ref(MODEL, fresh=True), fx.ref(TOK), svc, TOKEN, repo, message)
-    state_dir = student.local(svc)
+    state_dir = student.collect(svc)
     state = hub.repo_state(state_dir, repo)
     expect.true(state is not None, f"the repo {repo} was not created on the Hub",
                 likely=("push to the repo_id you were given", "推送到给定的 repo_id"))
@@ -100,7 +100,7 @@ def test_push_revision(student, fx, rng):
     svc, repo = _hub(student, fx), _repo(rng, "sst2-rev")
     branch, message = rng.choice(["v2", "finetuned", "epoch-3"]), rng.choice(MESSAGES)
     oid = student.push_revision(fx.ref(MODEL_V2, fresh=True), svc, TOKEN, repo, branch, message)
-    state_dir = student.local(svc)
+    state_dir = student.collect(svc)
     state = hub.repo_state(state_dir, repo) or {"refs": {}, "commits": {}}
     expect.true(branch in state["refs"], f"the repo has no branch {branch!r}",
                 likely=("pass revision=branch to push_to_hub", "给 push_to_hub 传 revision=branch"))
@@ -127,7 +127,7 @@ def test_download_revisions(student, fx, rng):
     expect.close(main, _own_logits(fx, MODEL, texts), "logits of main", atol=1e-5,
                  likely=("pad the batch and pass the attention mask: tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\")",
                          "对批次做补齐并传入注意力掩码：tokenizer(texts, padding=True, truncation=True, return_tensors=\"pt\")"))
-    v2_sha = hub.repo_state(student.local(svc), SEEDED)["refs"]["v2"]
+    v2_sha = hub.repo_state(student.collect(svc), SEEDED)["refs"]["v2"]
     for revision in ("v2", v2_sha):
         got = student.download_logits(svc, TOKEN, SEEDED, revision, texts)
         expect.close(got, _own_logits(fx, MODEL_V2, texts), f"logits at revision {revision!r}", atol=1e-5,
@@ -144,7 +144,7 @@ def test_round_trip_identical_logits(student, reference, fx, rng):
     expect.close(got, _own_logits(fx, MODEL, texts), "logits after the round trip", atol=1e-6)
     ref_svc = _hub(reference, fx)
     expect.close(got, reference.download_logits(ref_svc, TOKEN, SEEDED, "main", texts), "logits (reference)", atol=1e-6)
-    downloads = [e for e in hub.read_log(student.local(svc)) if e.get("op") == "download" and e.get("repo") == repo]
+    downloads = [e for e in hub.read_log(student.collect(svc)) if e.get("op") == "download" and e.get("repo") == repo]
     expect.true(any(e["file"] == "model.safetensors" and e["status"] == 200 for e in downloads),
                 "the weights were not downloaded from the Hub", likely=("load by repo id inside `with online(endpoint):`",
                                                                         "在 `with online(endpoint):` 里按仓库 id 加载"))

@@ -107,7 +107,7 @@ def test_push_card(student, fx, rng):
     content = str(ModelCard.from_template(ModelCardData(model_name=args["model_name"], license=args["license"],
                                                         eval_results=[result]), model_description=args["description"]))
     oid = student.push_card(content, svc, TOKEN, repo, message)
-    state_dir = student.local(svc)
+    state_dir = student.collect(svc)
     state = hub.repo_state(state_dir, repo)
     expect.true(state is not None, f"the repo {repo} was not created",
                 likely=("create it first: api.create_repo(repo_id, exist_ok=True)", "先创建仓库：api.create_repo(repo_id, exist_ok=True)"))
@@ -129,7 +129,7 @@ def test_push_card(student, fx, rng):
 def test_pushed_card_metadata(student, fx, rng):
     args, svc = _args(rng), _hub(student, fx)
     student.push_card(_content(student, args), svc, TOKEN, SEEDED, rng.choice(MESSAGES))
-    state_dir = student.local(svc)
+    state_dir = student.collect(svc)
     files = hub.files_at(state_dir, SEEDED)
     expect.true("README.md" in files, f"README.md is missing from {SEEDED}")
     expect.true(all(name in files for name in ("config.json", "model.safetensors", "tokenizer.json")),

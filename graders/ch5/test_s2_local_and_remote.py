@@ -34,14 +34,12 @@ def _splits(got, want: dict[str, list], what: str, likely=DICT_LIKELY) -> None:
 
 def _squad_files(student, rng: random.Random, name: str, splits: dict[str, int], gz: bool) -> tuple[dict, dict]:
     """Write generated SQuAD_it files into the student's scratch; return (split → relative path, split → articles)."""
-    folder = student.local(student.scratch(name))
-    folder.mkdir(parents=True, exist_ok=True)
     paths, articles = {}, {}
     for split, n in splits.items():
         squad = build_ch5.squad_it(rng, n, multi_answers=split != "train")
         raw = json.dumps(squad, ensure_ascii=False).encode()
         file = f"SQuAD_it-{split}.json" + (".gz" if gz else "")
-        (folder / file).write_bytes(gzip.compress(raw) if gz else raw)
+        student.put(gzip.compress(raw) if gz else raw, f"{name}/{file}")
         paths[split], articles[split] = f"{name}/{file}", squad["data"]
     return paths, articles
 
@@ -69,14 +67,14 @@ def test_load_squad_it_gzip(student, rng):
                    hint_zh="load_dataset(\"csv\", data_files=…, delimiter=delimiter)：TSV 文件需要 delimiter=\"\\t\"。")
 @pytest.mark.parametrize("delimiter", ["\t", ","])
 def test_load_table(student, rng, delimiter):
-    folder = student.local(student.scratch("tables"))
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = student.private_dir("tables")
     ext = "tsv" if delimiter == "\t" else "csv"
     paths, want = {}, {}
     for split in ("train", "validation", "test"):
         rows = build_ch5.flat_qa(build_ch5.squad_it(rng, rng.randint(2, 5)))
         build_ch5.write_table(rows, folder / f"qa-{split}.{ext}", delimiter)
         paths[split], want[split] = f"tables/qa-{split}.{ext}", rows
+    student.put(folder, "tables")
     got = student.call("load_table", paths, delimiter, probe="ch5:dataset")
     _splits(got, want, f"load_table with delimiter {delimiter!r}",
             likely=("pass delimiter=delimiter to load_dataset(\"csv\", …); the contexts contain commas",
@@ -96,7 +94,7 @@ def test_load_remote(student, rng):
     server, names, want = _remote(student, rng, "remote")
     got = student.call("load_remote", server, names, probe="ch5:remote")
     for _ in range(20):
-        log = files_service.read_log(student.local(server))
+        log = files_service.read_log(student.collect(server))
         fetched = {e["path"].lstrip("/") for e in log if e["method"] == "GET" and e["status"] in (200, 206)}
         if set(names.values()) <= fetched:
             break

@@ -8,7 +8,6 @@ import pytest
 
 from hfcourse import expect
 from hfcourse.fixtures import build_ch5
-from hfcourse.sandbox.codec import Ref
 
 DRUGS, TOK = "drugscom-like", "wordpiece-uncased"
 RAW_COLUMNS = ["Unnamed: 0", "drugName", "condition", "review", "rating", "date", "usefulCount"]
@@ -17,11 +16,7 @@ CLEAN_COLUMNS = ["patient_id", "drugName", "condition", "review", "rating", "dat
 
 def _refs(name, dataset, *targets):
     """Save ``dataset`` into each target's scratch as a fixture directory; one Ref per target."""
-    refs = []
-    for target in targets:
-        directory = build_ch5.save_dataset_fixture(dataset, target.local(target.scratch(name)), name)
-        refs.append(Ref(name, str(directory), fresh=True))
-    return refs
+    return [target.put_dataset(dataset, name) for target in targets]
 
 
 def _raw(rng, tmp_path, n_train, n_test):
@@ -207,9 +202,10 @@ def test_save_and_reload(student, rng):
     (ref,) = _refs("to-save", dd, student)
     target = student.scratch("saved")
     got = _dataset_dict(student.call("save_and_reload", ref, target, probe="ch5:dataset"), ["test", "train"], "save_and_reload")
-    expect.true((student.local(target) / "dataset_dict.json").is_file(), "the directory holds no dataset_dict.json",
+    folder = student.collect(target)
+    expect.true((folder / "dataset_dict.json").is_file(), "the directory holds no dataset_dict.json",
                 likely=("save the whole DatasetDict with save_to_disk", "用 save_to_disk 保存整个 DatasetDict"))
-    saved = datasets.load_from_disk(str(student.local(target)))
+    saved = datasets.load_from_disk(str(folder))
     for split in ("train", "test"):
         likely = ("save_to_disk(directory), then return load_from_disk(directory)", "先 save_to_disk(directory)，再返回 load_from_disk(directory)")
         expect.equal(saved[split].to_list(), dd[split].to_list(), f"{split!r} as saved on disk", likely)
@@ -226,7 +222,7 @@ def test_export_jsonl(student, rng):
     (ref,) = _refs("to-export", dd, student)
     target = student.scratch("jsonl")
     student.call("export_jsonl", ref, target)
-    folder = student.local(target)
+    folder = student.collect(target)
     for split in dd:
         path = folder / f"drug-reviews-{split}.jsonl"
         expect.true(path.is_file(), f"{path.name} was not written", likely=("one file per split, named drug-reviews-<split>.jsonl",

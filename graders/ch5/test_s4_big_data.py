@@ -8,7 +8,6 @@ import pytest
 
 from hfcourse import expect, fixtures
 from hfcourse.fixtures import build_ch5
-from hfcourse.sandbox.codec import Ref
 from hfcourse.services import files as files_service
 
 PUB, TOK = "pubmed-like", "wordpiece-uncased"
@@ -62,8 +61,7 @@ def test_size_report(student, rng, tmp_path):
     path.write_bytes(build_ch5.jsonl_bytes(build_ch5.pubmed_lines(rng, n=rng.randint(200, 2000))))
     ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
     shards = rng.randint(1, 4)
-    directory = build_ch5.save_dataset_fixture(ds, student.local(student.scratch("sized")), "sized", num_shards=shards)
-    got = student.size_report(Ref("sized", str(directory), fresh=True))
+    got = student.size_report(student.put_dataset(ds, "sized", num_shards=shards))
     expect.true(isinstance(got, dict) and {"num_rows", "dataset_size_mb", "num_cache_files"} <= set(got),
                 "size_report must return a dict with num_rows, dataset_size_mb and num_cache_files",
                 likely=("return {\"num_rows\": …, \"dataset_size_mb\": …, \"num_cache_files\": …}", "返回 {\"num_rows\": …, \"dataset_size_mb\": …, \"num_cache_files\": …}"))
@@ -111,7 +109,7 @@ def test_stream_first_remote(student, fx, rng):
     n = rng.randint(20, 200)
     got = student.call("stream_first", server, n)
     expect.equal(got, _head(raw / PUBMED, n), f"the first {n} records from the server", STREAM_LIKELY)
-    log = files_service.read_log(student.local(server))
+    log = files_service.read_log(student.collect(server))
     sent, size = sum(e["bytes"] for e in log), (raw / PUBMED).stat().st_size
     expect.true(sent < 0.75 * size, f"the server sent {sent / 2**20:.0f} MiB of a {size / 2**20:.0f} MiB file for {n} records",
                 STREAM_LIKELY)
@@ -129,10 +127,10 @@ def _library_split(path, n_valid: int, seed: int, buffer_size: int) -> dict[str,
 @pytest.mark.grade(points=2, hint="Shuffle once (buffer_size, seed), then take(n_valid) for validation and skip(n_valid) for train, both from the shuffled stream.",
                    hint_zh="先 shuffle 一次（buffer_size, seed），再从打乱后的流上 take(n_valid) 作验证集、skip(n_valid) 作训练集。")
 def test_stream_split(student, rng):
-    folder = student.local(student.scratch("split"))
-    folder.mkdir(parents=True, exist_ok=True)
     lines = build_ch5.pubmed_lines(rng, n=rng.randint(300, 600), start=rng.randrange(10**6, 10**7))
+    folder = student.private_dir("split")
     (folder / "pubmed.jsonl.gz").write_bytes(build_ch5.jsonl_bytes(lines))
+    student.put(folder, "split")
     every = [json.loads(line)["meta"]["pmid"] for line in lines]
     n_valid, seed, buffer_size = rng.randint(20, 80), rng.randrange(10_000), rng.randint(50, 200)
     got = student.stream_split("split/pubmed.jsonl.gz", n_valid, seed, buffer_size)

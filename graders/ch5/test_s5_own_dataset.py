@@ -7,7 +7,6 @@ import pytest
 
 from hfcourse import expect
 from hfcourse.fixtures import build_ch5
-from hfcourse.sandbox.codec import Ref
 from hfcourse.services import github
 
 OWNER = "huggingface"
@@ -31,7 +30,7 @@ def _issues(seed: int, n: int, repo: str, long_threads: int = 0) -> list[tuple[d
 
 
 def _log(student, server, kind: str = "issues") -> list[dict]:
-    entries = github.read_log(student.local(server))
+    entries = github.read_log(student.collect(server))
     return [e for e in entries if e["path"].endswith("/" + kind)]
 
 
@@ -43,8 +42,7 @@ def _issues_ref(student, tmp_path, issues, name):
     path = tmp_path / f"{name}.jsonl"
     pd.DataFrame.from_records([i for i, _ in issues]).to_json(path, orient="records", lines=True)
     ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=str(tmp_path / "cache"))
-    directory = build_ch5.save_dataset_fixture(ds, student.local(student.scratch(name)), name)
-    return Ref(name, str(directory), fresh=True)
+    return student.put_dataset(ds, name)
 
 
 def _read_jsonl(path) -> list[dict]:
@@ -86,9 +84,10 @@ def test_github_get_respects_the_rate_limit(student, rng):
 
 def _check_fetch(student, server, path, want: list[int], per_page: int, what: str) -> None:
     where = ("write out_dir/{repo}-issues.jsonl and return its path", "写入 out_dir/{repo}-issues.jsonl 并返回它的路径")
-    expect.true(student.local(path).is_file(), f"{what}: no file was written at the returned path", where)
-    expect.true(student.local(path).name.endswith("-issues.jsonl"), f"{what}: the file is named {student.local(path).name}", where)
-    numbers = [r.get("number") for r in _read_jsonl(student.local(path))]
+    saved = student.collect(path)
+    expect.true(saved.is_file(), f"{what}: no file was written at the returned path", where)
+    expect.true(saved.name.endswith("-issues.jsonl"), f"{what}: the file is named {saved.name}", where)
+    numbers = [r.get("number") for r in _read_jsonl(saved)]
     twice = sorted(n for n in set(numbers) if numbers.count(n) > 1)
     expect.true(not twice, f"{what}: issues {twice[:8]} appear more than once", PAGE_LIKELY)
     expect.equal(numbers, want, f"{what}: issue numbers in the file, newest first",
@@ -111,7 +110,7 @@ def test_fetch_issues_every_issue_once(student, rng):
     path = student.call("fetch_issues", server, OWNER, repo, total, per_page, token, student.scratch("all-issues"))
     want = [i["number"] for i, _ in _issues(seed, total, repo)]
     _check_fetch(student, server, path, want, per_page, "fetch_issues")
-    records = {r["number"]: r for r in _read_jsonl(student.local(path))}
+    records = {r["number"]: r for r in _read_jsonl(student.collect(path))}
     for issue, _ in _issues(seed, total, repo):
         expect.equal(records[issue["number"]].get("pull_request") is not None, "pull_request" in issue,
                      f"whether issue {issue['number']} has a pull_request",
@@ -211,7 +210,7 @@ def _check_card(path, owner: str, repo: str, n: int) -> None:
 def test_write_card(student, rng):
     repo, n = _repo(rng), rng.randint(10, 5000)
     path = student.call("write_card", student.scratch("card"), OWNER, repo, n)
-    _check_card(student.local(path), OWNER, repo, n)
+    _check_card(student.collect(path), OWNER, repo, n)
 
 
 @pytest.mark.grade(points=3, hint="fetch_issues → load_dataset(\"json\", split=\"train\") → add_is_pull_request → attach_comments → save_to_disk → write_card.",
@@ -221,7 +220,7 @@ def test_build_issues_dataset(student, rng):
 
     n = rng.randint(120, 180)
     server, token, seed, repo = _service(student, rng, "gh-build", num_issues=n)
-    directory = student.local(student.call("build_issues_dataset", server, OWNER, repo, n, token, student.scratch("build")))
+    directory = student.collect(student.call("build_issues_dataset", server, OWNER, repo, n, token, student.scratch("build")))
     expect.true((directory / "dataset_info.json").is_file(), "the returned directory holds no data set saved with save_to_disk",
                 likely=("issues.save_to_disk(out_dir / \"github-issues\") and return that directory", "issues.save_to_disk(out_dir / \"github-issues\") 并返回这个目录"))
     ds = datasets.load_from_disk(str(directory))

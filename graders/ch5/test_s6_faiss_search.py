@@ -5,17 +5,14 @@ import pytest
 import torch
 
 from hfcourse import expect
-from hfcourse.fixtures import build_ch5
 from hfcourse.fixtures.text import sample_sentences
-from hfcourse.sandbox.codec import Ref
 
 ISSUES, EMBEDDED, MODEL, TOK = "github-issues-like", "issues-embeddings", "tiny-embedder", "wordpiece-uncased"
 KEEP = ["title", "body", "html_url", "comments"]
 
 
 def _ref(student, name, dataset):
-    directory = build_ch5.save_dataset_fixture(dataset, student.local(student.scratch(name)), name)
-    return Ref(name, str(directory), fresh=True)
+    return student.put_dataset(dataset, name)
 
 
 def _subset(rng, dataset, fraction=0.6):

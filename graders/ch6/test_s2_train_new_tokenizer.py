@@ -1,7 +1,6 @@
 """Grader for 6.2 Training a new tokenizer from an old one."""
 
 import json
-import shutil
 
 import pytest
 
@@ -25,7 +24,7 @@ def _train(target, fx, vocab_size, name):
     directory = target.scratch(name)
     probed = target.call("train_code_tokenizer", fx.ref(OLD), fx.ref(CODE), vocab_size, directory,
                          probe="ch6:fast_tokenizer")
-    return probed, target.local(directory)
+    return probed, target.collect(directory)
 
 
 @pytest.mark.grade(points=2, visibility="visible",
@@ -85,8 +84,7 @@ def test_compare_token_counts(student, reference, fx, rng):
     from transformers import AutoTokenizer
 
     _, ref_folder = _train(reference, fx, 400, "ref-tokenizer")
-    target = student.scratch("given-tokenizer")
-    shutil.copytree(ref_folder, student.local(target), dirs_exist_ok=True)
+    target = student.put(ref_folder, "given-tokenizer")
     code = list(fx.load(CODE)["test"]["whole_func_string"])
     texts = rng.sample(code, 5) + ["def add_numbers(a, b):\n    return a + b\n"]
     got = student.compare_token_counts(fx.ref(OLD), target, texts)

@@ -145,14 +145,13 @@ def test_wrap(student, reference, fx, rng):
     texts = [first, f"{first} {second}"]
     for family, special in FAMILIES.items():
         built = reference.call(f"build_{family}", fx.ref(WIKI), 500, probe="ch6:backend_json")
-        source = student.scratch(f"{family}/tokenizer.json")
-        student.local(source).write_text(built, encoding="utf-8")
+        source = student.put(built.encode("utf-8"), f"{family}/tokenizer.json")
         target = student.scratch(f"{family}-wrapped")
         got = student.call("wrap", source, family, target, probe="ch6:fast_tokenizer")
         expect.equal(got["special"], special, f"special tokens of the wrapped {family} tokenizer")
         expect.equal(got["padding_side"], "left" if family == "unigram" else "right", f"padding side of the {family} tokenizer",
                      likely=("XLNet pads on the left: padding_side=\"left\"", "XLNet 在左侧补齐：padding_side=\"left\""))
-        reloaded = AutoTokenizer.from_pretrained(student.local(target))
+        reloaded = AutoTokenizer.from_pretrained(student.collect(target))
         backend = Tokenizer.from_str(built)
         expect.equal(reloaded(texts[0])["input_ids"], backend.encode(texts[0]).ids, f"ids from the saved {family} tokenizer")
         if family == "unigram":

@@ -37,8 +37,9 @@ def _with_one_long_title(student, fx, review_id: str) -> tuple[str, str]:
             if r["review_id"] == review_id:
                 r["review_title"] += " and other stories about gardens, dragons and friendship"
 
-    return tuple(str(fx.copy_edited(name, "reviews", student.local(student.scratch(f"{name}-one-long-title")),
-                                    "validation.parquet", lengthen)) for name in (EN, ES))
+    edited = {name: fx.copy_edited(name, "reviews", student.private_dir(name) / "reviews", "validation.parquet", lengthen)
+              for name in (EN, ES)}
+    return tuple(student.path(student.put(edited[name], f"{name}-one-long-title")) for name in (EN, ES))
 
 
 def _own_rouge(predictions: list[str], references: list[str]) -> dict[str, float]:

@@ -41,6 +41,11 @@ class Section:
     status: str = "planned"
     timeout: float = 60.0
     """Seconds one call into student code may take."""
+    scratch_mb: int = 512
+    """Size of a student worker's scratch directory (its own tmpfs where the machine allows)."""
+    keep_processes: bool = False
+    """Let processes that student code starts outlive the call that started them (by default
+    they are killed when the call returns, so nothing of the student runs between calls)."""
     hints: tuple[str, ...] = ()
     hints_zh: tuple[str, ...] = ()
 
@@ -124,11 +129,12 @@ class Course:
         return None
 
 
-def _section(raw: dict, default_timeout: float, where: str) -> Section:
+def _section(raw: dict, default_timeout: float, where: str, default_scratch_mb: int = 512) -> Section:
     missing = [k for k in ("id", "slug", "title", "title_zh", "points") if k not in raw]
     if missing:
         raise ManifestError(f"{where}: missing {', '.join(missing)}")
-    known = {"id", "slug", "title", "title_zh", "points", "status", "timeout", "hints", "hints_zh"}
+    known = {"id", "slug", "title", "title_zh", "points", "status", "timeout", "scratch_mb", "keep_processes",
+             "hints", "hints_zh"}
     extra = sorted(set(raw) - known)
     if extra:
         raise ManifestError(f"{where}: unknown key(s) {', '.join(extra)} (allowed: {', '.join(sorted(known))})")
@@ -145,6 +151,11 @@ def _section(raw: dict, default_timeout: float, where: str) -> Section:
         raise ManifestError(f"{where}: {len(hints)} hints but {len(hints_zh)} hints_zh: give each hint in both languages")
     if not (isinstance(raw["points"], (int, float)) and raw["points"] > 0):
         raise ManifestError(f"{where}: points must be a positive number")
+    scratch_mb = raw.get("scratch_mb", default_scratch_mb)
+    if type(scratch_mb) is not int or not 16 <= scratch_mb <= 65536:
+        raise ManifestError(f"{where}: scratch_mb must be a whole number of MiB from 16 to 65536, not {scratch_mb!r}")
+    if type(raw.get("keep_processes", False)) is not bool:
+        raise ManifestError(f"{where}: keep_processes must be true or false")
     return Section(
         id=sid,
         slug=raw["slug"],
@@ -153,6 +164,8 @@ def _section(raw: dict, default_timeout: float, where: str) -> Section:
         points=float(raw["points"]),
         status=status,
         timeout=float(raw.get("timeout", default_timeout)),
+        scratch_mb=scratch_mb,
+        keep_processes=raw.get("keep_processes", False),
         hints=hints,
         hints_zh=hints_zh,
     )
@@ -169,8 +182,9 @@ def load(path: Path | None = None) -> Course:
         raise ManifestError(f"{path}: format_version must be {FORMAT_VERSION}")
     meta = data.get("course", {})
     timeout = float(meta.get("timeout", 60))
+    scratch_mb = meta.get("scratch_mb", 512)
     sections = tuple(
-        _section(raw, timeout, f"{path.name} [[section]] #{i + 1} ({raw.get('id', '?')})")
+        _section(raw, timeout, f"{path.name} [[section]] #{i + 1} ({raw.get('id', '?')})", scratch_mb)
         for i, raw in enumerate(data.get("section", []))
     )
     seen: set[str] = set()

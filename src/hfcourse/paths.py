@@ -102,6 +102,10 @@ def sweep_scratch() -> list[Path]:
         pid, ticks = int(m.group(1)), int(m.group(2))
         now = _start_ticks(pid)
         if now is None or (ticks and now and now != ticks):
+            if os.path.ismount(path):  # a worker's capped scratch (hfcourse.sandbox.disk)
+                from hfcourse.sandbox import disk
+
+                disk.unmount(path)
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed

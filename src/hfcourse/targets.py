@@ -13,7 +13,8 @@ from typing import Any
 from hfcourse.manifest import Course, Section
 from hfcourse.paths import scratch_dir
 from hfcourse.sandbox.client import StudentError, WorkerProcess
-from hfcourse.sandbox.codec import ScratchPath, Service
+from hfcourse.sandbox import disk
+from hfcourse.sandbox.codec import Ref, ScratchPath, Service
 from hfcourse.sandbox.launch import NO_LOOPBACK
 from hfcourse.sandbox.limits import Limits
 from hfcourse.sandbox.zygote import Zygote
@@ -197,8 +198,10 @@ class WorkerPool:
 
     def __init__(self, limits: Limits = Limits(), expected: int = 0, *, jail: bool = False,
                  readable: tuple[str, ...] = (), preload: tuple[str, ...] = ("torch", "transformers"),
-                 zygote: Zygote | None = None):
+                 zygote: Zygote | None = None, scratch_mb: int | None = None):
         self.limits = limits
+        self.scratch_mb = scratch_mb
+        """Each worker's scratch is a tmpfs of this size (None: not capped, see sandbox.disk)."""
         self.zygote = zygote
         self.preload = preload
         self.jail = jail
@@ -208,8 +211,12 @@ class WorkerPool:
         self._spare: WorkerProcess | None = None
         self._live: list[WorkerProcess] = []
 
-    def acquire(self, label: str) -> WorkerProcess:
+    def acquire(self, label: str, scratch_mb: int | None = None) -> WorkerProcess:
+        """A started worker; its capped scratch resized to ``scratch_mb`` when given."""
         worker = self._spare or self._new(label)
+        if scratch_mb is not None and worker.scratch_bytes is not None and worker.scratch_bytes != scratch_mb << 20:
+            disk.resize(worker.scratch, scratch_mb << 20)
+            worker.scratch_bytes = scratch_mb << 20
         self.expected = max(0, self.expected - 1)
         # A forked worker starts in milliseconds: a spare only pays where workers are new processes.
         self._spare = self._new("spare") if self.expected > 0 and self.zygote is None else None
@@ -219,7 +226,7 @@ class WorkerPool:
 
     def _new(self, label: str) -> WorkerProcess:
         return WorkerProcess(label, limits=self.limits, jail=self.jail, readable=self.readable, preload=self.preload,
-                             zygote=self.zygote)
+                             zygote=self.zygote, scratch_bytes=None if self.scratch_mb is None else self.scratch_mb << 20)
 
     def release(self, worker: WorkerProcess) -> None:
         worker.close()
@@ -241,32 +248,49 @@ class Target:
         self.section = section
         self.worker = worker
         self.outputs: list[str] = []
+        self.reaps = kind == "student" and not section.keep_processes
+        """Kill the processes the student's code leaves running after each call (course.toml's
+        ``keep_processes`` turns this off for a section that needs them)."""
         if isinstance(module, StudentError):
             worker.load_error = module
         else:
-            worker.load(module, f"{kind}_{section.marker}", section.timeout)
+            try:
+                worker.load(module, f"{kind}_{section.marker}", section.timeout)
+            finally:
+                self._reap()
+
+    def _reap(self) -> None:
+        if self.reaps:
+            self.worker.reap()
 
     def call(self, fn: str, *args: Any, kwargs: dict | None = None, timeout: float | None = None,
-             probe: str | None = None, repeat: int = 1, discard: bool = False, processes: int = 1) -> Any:
+             probe: str | None = None, repeat: int = 1, discard: bool = False, processes: int = 1,
+             reap: bool = True) -> Any:
         """``fn(*args, **kwargs)`` in the worker. ``processes=2``: run it in two new processes
         that form one distributed group, as ``accelerate launch`` does; the value is
         ``{"ranks": [each process's result], "seconds": wall time}`` (see sandbox.launch)."""
         return self.timed(fn, *args, kwargs=kwargs, timeout=timeout, probe=probe, repeat=repeat, discard=discard,
-                          processes=processes)[0]
+                          processes=processes, reap=reap)[0]
 
     def timed(self, fn: str, *args: Any, kwargs: dict | None = None, timeout: float | None = None,
               probe: str | None = None, repeat: int = 1, discard: bool = False,
-              processes: int = 1) -> tuple[Any, float]:
-        """The value and the round-trip seconds measured on the grader's side."""
+              processes: int = 1, reap: bool = True) -> tuple[Any, float]:
+        """The value and the round-trip seconds measured on the grader's side. ``reap=False``
+        leaves the student's processes alive after the call (a timed round: ``Bench`` reaps once
+        the comparison is over)."""
         try:
             reply = self.worker.call(fn, args, kwargs or {}, timeout=timeout or self.section.timeout,
                                      repeat=repeat, probe=probe, discard=discard, processes=processes)
         except StudentError as err:
+            if reap:
+                self._reap()
             if err.output:
                 self.outputs.append(err.output)
             if NO_LOOPBACK in err.message:  # the sandbox's network, not the student's code
                 raise OSError(err.message) from None
             raise
+        if reap:
+            self._reap()
         if reply.output:
             self.outputs.append(reply.output)
         return reply.value, reply.seconds
@@ -289,7 +313,48 @@ class Target:
         self.worker.make_dir(state)
         return Service(name, state, tuple(sorted(options.items())))
 
-    def local(self, path: ScratchPath | Service | Path) -> Path:
-        """Where the grader reads a scratch path."""
-        rel = path.relative if isinstance(path, ScratchPath) else path.state if isinstance(path, Service) else path
-        return self.worker.scratch / rel
+    def collect(self, path: ScratchPath | Service) -> Path:
+        """What this worker's code left at ``path`` (a scratch path, or a service's state), copied
+        out for the grader to read: regular files only, never through a link, bounded in size.
+        A link or a special file there fails the test (REJECTED: save real files into the
+        directory you were given); nothing there gives an empty directory."""
+        return self.worker.collect(self._relative(path))
+
+    def put(self, source: Path | bytes, name: str) -> ScratchPath:
+        """Put a file or directory the grader made (or a file's ``bytes``) at ``name`` in this
+        worker's scratch, owned by the worker, for a function to read; returns its scratch path."""
+        self.worker.put(source if isinstance(source, bytes) else Path(source), name)
+        return ScratchPath(name)
+
+    def path(self, path: ScratchPath) -> str:
+        """The absolute path of ``path`` as the worker sees it (for functions that take a str)."""
+        return str(self.worker.scratch / self._relative(path))
+
+    def private_dir(self, label: str) -> Path:
+        """A new directory the grader can write and the worker cannot see (to build data in)."""
+        return self.worker.private_dir(label)
+
+    def put_dataset(self, dataset: Any, name: str, num_shards: int | None = None) -> Ref:
+        """A 🤗 Datasets object (Dataset or DatasetDict) saved as a fixture directory at ``name`` in
+        this worker's scratch, left writable for it (``map`` writes cache files beside the data);
+        the returned reference loads it inside the worker."""
+        from hfcourse.fixtures.build_ch5 import save_dataset_fixture
+
+        built = save_dataset_fixture(dataset, self.private_dir(name) / "fixture", name, num_shards=num_shards)
+        return Ref(name, self.path(self.put(built, name)), fresh=True)
+
+    def _relative(self, path: ScratchPath | Service | Path) -> str:
+        """The scratch-relative name of ``path``; a Path (one a function returned, decoded by
+        ``codec.inside``) must lie under the scratch by its names alone."""
+        if isinstance(path, ScratchPath):
+            return path.relative
+        if isinstance(path, Service):
+            return path.state
+        if isinstance(path, (Path, str)):
+            if not Path(path).is_absolute():
+                return Path(path).as_posix()
+            try:
+                return Path(path).relative_to(self.worker.scratch).as_posix()
+            except ValueError:
+                raise StudentError("BAD_OUTPUT", "the returned path is not inside the directory you were given") from None
+        raise StudentError("BAD_OUTPUT", f"a path was expected, not a {type(path).__name__}")

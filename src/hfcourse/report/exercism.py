@@ -10,12 +10,13 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from hfcourse.report.faults import fault_notice
 from hfcourse.results import CATEGORIES, RunResult, TestResult, sanitize
 
 __all__ = ["exercism_json", "feedback", "ERROR_CATEGORIES"]
 
 ERROR_CATEGORIES = frozenset({"EXCEPTION", "TIMEOUT", "MEMORY", "CRASH", "BAD_OUTPUT", "UNSUPPORTED_TYPE",
-                              "RESULT_TOO_BIG", "REJECTED", "GRADER_ERROR", "INTERRUPTED"})
+                              "RESULT_TOO_BIG", "DISK", "REJECTED", "GRADER_ERROR", "INTERRUPTED"})
 """Categories where the code did not produce a result (exercism's ``error``, not ``fail``)."""
 
 _OUTPUT_LIMIT = 500
@@ -95,6 +96,9 @@ def exercism_json(run: RunResult) -> str:
     elif run.interrupted:
         status = "error"
         message = "grading was interrupted: the results are partial / 评分被中断：结果不完整"
+    elif run.course_faults:
+        status = "error"
+        message = fault_notice(run)
     else:
         status = "pass" if all(t["status"] == "pass" for t in tests) else "fail"
     data = {"version": 3, "status": status, "message": sanitize(message, 65535) if message else None,

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from hfcourse.paths import cache_dir, scratch_dir
-from hfcourse.sandbox import codec
+from hfcourse.sandbox import codec, disk, procs, scratchfs
 from hfcourse.sandbox.limits import Limits, apply_rlimits, worker_env
 from hfcourse.sandbox.zygote import ForkedProcess, Zygote
 
@@ -64,7 +65,8 @@ class WorkerProcess:
     """One worker subprocess; started at construction, replaced after a fatal error."""
 
     def __init__(self, label: str, *, limits: Limits = Limits(), preload: tuple[str, ...] = ("torch", "transformers"),
-                 jail: bool = False, readable: tuple[str, ...] = (), zygote: Zygote | None = None):
+                 jail: bool = False, readable: tuple[str, ...] = (), zygote: Zygote | None = None,
+                 scratch_bytes: int | None = None):
         self.label = label
         self.zygote = zygote
         """Fork the worker from this zygote (a new process when it is None or not working)."""
@@ -75,8 +77,24 @@ class WorkerProcess:
         self.readable = readable
         """Extra paths the jailed worker may read (the graded module's directory)."""
         self.uid: int | None = None
-        """The sandbox uid of a jailed worker (owner of its scratch directory)."""
+        """The sandbox uid of a jailed worker (owner of its scratch directory): one for the
+        worker's whole life, restarts included, so nothing in the scratch changes owner."""
+        if jail:
+            from hfcourse.sandbox.levels import sandbox_uid
+
+            self.uid = sandbox_uid()
         self.scratch = scratch_dir(label)
+        self.scratch_bytes = scratch_bytes
+        """The size of the scratch's own tmpfs (None: not capped; see ``hfcourse.sandbox.disk``)."""
+        if scratch_bytes is not None:
+            disk.mount_scratch(self.scratch, scratch_bytes)
+        if self.uid is not None:
+            fd = os.open(self.scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            try:
+                os.fchown(fd, self.uid, self.uid)
+            finally:
+                os.close(fd)
+        self._private: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.module: tuple[str, str] | None = None
         self.load_error: StudentError | None = None
@@ -86,7 +104,10 @@ class WorkerProcess:
     # -- process lifecycle -------------------------------------------------
     def _start(self) -> None:
         for sub in ("tmp", "hf"):
-            (self.scratch / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                scratchfs.ensure_dir(self.scratch, sub, self.uid)
+            except scratchfs.Refused:  # left there by the student's code: its own loss
+                pass
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         env = worker_env(self.scratch, cache_dir(), self.limits)
@@ -133,11 +154,9 @@ class WorkerProcess:
         import hfcourse
         from hfcourse.sandbox.levels import plan, sandbox_uid
 
-        uid = self.uid = sandbox_uid()
-        for dirpath, _, files in os.walk(self.scratch):
-            os.chown(dirpath, uid, uid)
-            for f in files:
-                os.chown(os.path.join(dirpath, f), uid, uid)
+        if self.uid is None:
+            self.uid = sandbox_uid()
+        uid = self.uid
         cache = cache_dir() / "fixtures"
         cache.mkdir(parents=True, exist_ok=True)
         spec = {
@@ -151,18 +170,44 @@ class WorkerProcess:
             "memory_bytes": self.limits.memory_bytes,
         }
         self._cgroup = spec["cgroup"]
+        if self._cgroup:  # a cgroup left from before (not yet removed) keeps its old counts
+            from hfcourse.sandbox.confine import oom_kills
+
+            self._oom_base = oom_kills(self._cgroup)
         return spec
 
     def make_dir(self, relative: str) -> Path:
-        """A directory inside scratch that the worker (its sandbox uid, when jailed) owns."""
-        path = self.scratch / relative
-        path.mkdir(parents=True, exist_ok=True)
-        if self.uid is not None:
-            for part in [path, *path.relative_to(self.scratch).parents]:
-                target = self.scratch / part
-                if target != self.scratch:
-                    os.chown(target, self.uid, self.uid)
-        return path
+        """A directory inside scratch that the worker (its sandbox uid, when jailed) owns; one
+        that student code left there as a link or a file is refused (StudentError REJECTED)."""
+        try:
+            return scratchfs.ensure_dir(self.scratch, relative, self.uid)
+        except scratchfs.Refused as exc:
+            raise StudentError(exc.category, exc.message) from None
+
+    def private_dir(self, label: str) -> Path:
+        """A new directory that only the grader can read, removed with the worker."""
+        if self._private is None:
+            self._private = scratch_dir(f"{self.label.split('-')[0]}-grader")
+            os.chmod(self._private, 0o700)
+        return Path(tempfile.mkdtemp(prefix=f"{label}-", dir=self._private))
+
+    def collect(self, relative: str) -> Path:
+        """What the worker left at ``relative`` in its scratch, copied (regular files only, never
+        through a link, bounded in size) to a directory the student cannot reach; read that."""
+        dest = self.private_dir("collected") / (scratchfs.parts(relative)[-1:] or ["scratch"])[0]
+        try:
+            return scratchfs.copy_out(self.scratch, relative, dest)
+        except scratchfs.Refused as exc:
+            raise StudentError(exc.category, exc.message) from None
+
+    def put(self, source: Path | bytes, relative: str) -> Path:
+        """Put a trusted file or tree (or bytes) at ``relative`` in the scratch, owned by the worker."""
+        try:
+            if isinstance(source, bytes):
+                return scratchfs.write_file(self.scratch, relative, source, self.uid)
+            return scratchfs.copy_in(Path(source), self.scratch, relative, self.uid)
+        except scratchfs.Refused as exc:
+            raise StudentError(exc.category, exc.message) from None
 
     def _await_ready(self) -> None:
         if self._ready:
@@ -206,7 +251,10 @@ class WorkerProcess:
             except (OSError, subprocess.TimeoutExpired):
                 pass
         self.kill()
+        disk.unmount(self.scratch)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self._private is not None:
+            shutil.rmtree(self._private, ignore_errors=True)
 
     def _restart(self) -> None:
         self.kill()
@@ -251,12 +299,36 @@ class WorkerProcess:
         return ctl, header, blob
 
     def _fatal(self, category: str, message: str) -> StudentError:
+        memory = self._memory_killed() if category in ("TIMEOUT", "CRASH") else None
         self.kill()
+        if memory:
+            return StudentError("MEMORY", memory, self.output_log())
         return StudentError(category, message, self.output_log())
+
+    def _memory_killed(self) -> str | None:
+        """What the worker's memory cgroup says, when it killed a process of this worker for
+        reaching the limit since the worker started (memfds, tmpfs files and plain allocations
+        alike; the address-space rlimit does not see the first two)."""
+        cgroup = getattr(self, "_cgroup", None)
+        if not cgroup:
+            return None
+        from hfcourse.sandbox.confine import memory_peak, oom_kills
+
+        kills = oom_kills(cgroup) - getattr(self, "_oom_base", 0)
+        if kills <= 0:
+            return None
+        peak, limit = memory_peak(cgroup)
+        limit = limit if limit and limit < 1 << 60 else self.limits.memory_bytes
+        used = f" (peak {peak / (1 << 30):.2f} GiB)" if peak else ""
+        return (f"the process was killed for using more than its memory limit of {limit / (1 << 30):.1f} GiB{used}, "
+                "counting memory files (memfd_create, /dev/shm, tmpfs) and child processes")
 
     def _died(self) -> StudentError:
         code = self.proc.wait(timeout=10) if self.proc else None
+        memory = self._memory_killed()
         self.kill()
+        if memory:
+            return StudentError("MEMORY", memory, self.output_log())
         if code is not None and code < 0:
             sig = signal.Signals(-code).name
             hint = " (out of memory?)" if sig == "SIGKILL" else ""
@@ -306,6 +378,23 @@ class WorkerProcess:
                 "importing the module failed: " + str(reply.get("message", "")),
                 str(reply.get("output", "")),
             )
+
+    def tree(self) -> "procs.Tree | None":
+        """This worker's processes (None while it is not running)."""
+        if self.proc is None:
+            return None
+        cgroup = None
+        if getattr(self, "_cgroup", None):
+            from hfcourse.sandbox.confine import cgroup_dirs
+
+            dirs = cgroup_dirs(self._cgroup)
+            cgroup = dirs.get("pids") or dirs.get("v2")
+        return procs.Tree(self.proc.pid, self.uid if self.jail else None, cgroup)
+
+    def reap(self) -> int:
+        """Kill what the student's code left running in this worker (not the worker itself)."""
+        tree = self.tree()
+        return tree.kill_strays() if tree is not None else 0
 
     def pin(self, cpus: set[int], timeout: float = 30.0) -> bool:
         """Run the worker on ``cpus`` only (before a throughput comparison); False where the

@@ -7,6 +7,7 @@ decides pass or fail: the grader compares, with values that never enter here.
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import io
 import os
@@ -71,6 +72,8 @@ def _category(exc: BaseException) -> str:
         return "NOT_ATTEMPTED"
     if isinstance(exc, MemoryError):
         return "MEMORY"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "DISK"
     if isinstance(exc, RuntimeError) and any(s in str(exc) for s in ("can't allocate memory", "not enough memory", "out of memory")):
         return "MEMORY"
     return "EXCEPTION"
@@ -160,7 +163,7 @@ def resolve(v: Any, cache: dict, scratch: Path) -> Any:
 
         key = f"service:{v.name}:{v.state}"
         if key not in cache:
-            cache[key] = start_service(v.name, codec._inside(scratch, v.state), dict(v.options))
+            cache[key] = start_service(v.name, codec.inside(scratch, v.state), dict(v.options))
         return cache[key]
     if isinstance(v, list):
         return [resolve(x, cache, scratch) for x in v]
