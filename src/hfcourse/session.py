@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hfcourse import bench as _bench
-from hfcourse.expect import GradeFailure
+from hfcourse.expect import BadReply, GradeFailure
 from hfcourse.manifest import Course, Section
 from hfcourse.results import BenchFigure, TestResult, sanitize
 from hfcourse.sandbox.client import StudentError, WorkerProcess
@@ -21,13 +21,28 @@ from hfcourse.sandbox.zygote import enabled as zygote_enabled
 from hfcourse.sandbox.zygote import take as take_zygote
 from hfcourse.targets import Source, Target, WorkerPool
 
-__all__ = ["Grading", "Fixtures", "Bench", "classify", "sandbox_facts", "versions"]
+__all__ = ["Grading", "Fixtures", "Bench", "GraderFault", "NOT_YOURS", "classify", "grader_line", "sandbox_facts", "versions"]
+
+
+class GraderFault(Exception):
+    """The course's own code failed (the reference solution, a fixture, the grader): never the
+    student's fault (scored GRADER_ERROR)."""
+
+
+NOT_YOURS = ("this is not your mistake: tell your instructor", "这不是你的错误：请告诉老师")
+"""What a GRADER_ERROR test says to the student, after what failed."""
 
 
 def classify(result: TestResult, exc: BaseException | None) -> None:
-    """Fill category and message of a failed test from what it raised. Hidden tests keep
-    no expected values in their message (it reaches reports and logs)."""
+    """Fill category and message of a failed test from what it raised. Attribution is
+    structural: a ``StudentError`` (raised by the student's worker, or when its reply was
+    decoded), a failed ``expect`` check and an exception inside an ``expect.reply`` scope are
+    the student's; anything else (fixtures, the reference worker, the grader's own model
+    calls, services) is GRADER_ERROR. Hidden tests keep no expected values in their message
+    (it reaches reports and logs)."""
     hidden = result.visibility == "hidden"
+    if isinstance(exc, BadReply) and isinstance(exc.cause, StudentError):
+        exc = exc.cause
     if isinstance(exc, StudentError):
         result.category, result.message = exc.category, exc.message
         if exc.output:
@@ -40,33 +55,49 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
     elif isinstance(exc, AssertionError):
         result.category = "WRONG_RESULT"
         result.message = "assertion failed" if hidden else (str(exc).splitlines() or ["assertion failed"])[0][:500]
-    elif exc is None:
-        result.category, result.message = "GRADER_ERROR", "the test failed without an exception"
+    elif isinstance(exc, BadReply):
+        cause = exc.cause
+        first = "" if hidden else ": " + (str(cause).splitlines() or [""])[0][:300]
+        result.category = "BAD_OUTPUT"
+        result.message = f"the returned value could not be used ({exc.what[:200]}): {type(cause).__name__}{first}"
+        result.message_zh = f"返回值无法使用（{exc.what[:200]}）：{type(cause).__name__}{first}"
     elif isinstance(exc, KeyboardInterrupt):
         result.category, result.message = "INTERRUPTED", "the run was stopped during this test"
     else:
-        first = "" if hidden else ": " + (str(exc).splitlines() or [""])[0][:300]
-        if _raised_by_harness(exc):
-            result.category, result.message = "GRADER_ERROR", f"{type(exc).__name__}{first}"
+        result.category = "GRADER_ERROR"
+        if exc is None:
+            what = "the test failed without an exception"
+        elif isinstance(exc, GraderFault) and hidden:
+            what = str(exc).split("]", 1)[0] + "]"
         else:
-            result.category = "BAD_OUTPUT"
-            result.message = f"the returned value could not be used: {type(exc).__name__}{first}"
+            first = "" if hidden else ": " + (str(exc).splitlines() or [""])[0][:300]
+            what = f"{type(exc).__name__}{first}"
+        result.fault = grader_line(exc)
+        result.message = f"the grader failed ({what}): {NOT_YOURS[0]}"
+        result.message_zh = f"评分程序出错（{what}）：{NOT_YOURS[1]}"
     result.message, result.message_zh = sanitize(result.message), sanitize(result.message_zh)
     result.output = sanitize(result.output)
 
 
-def _raised_by_harness(exc: BaseException) -> bool:
-    """An error of the grading machinery itself, not of a value the student returned."""
-    if isinstance(exc, (OSError, ImportError)):
-        return True
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_next is not None:
+def grader_line(exc: BaseException | None) -> str:
+    """Where the grader was when ``exc`` was raised: the exception type and the innermost
+    frame in the course's graders/ (or, failing that, the innermost frame), as ``file:line``.
+    For the instructor; it holds no values."""
+    if exc is None:
+        return ""
+    frames, tb = [], exc.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
         tb = tb.tb_next
-    if tb is None:
-        return False
-    here = Path(__file__).resolve().parent
-    inner = Path(tb.tb_frame.f_code.co_filename).resolve()
-    return here in inner.parents and inner.name != "expect.py"
+    mine = [f for f in frames if "/graders/" in f[0].replace("\\", "/")]
+    file, line = (mine or frames or [("?", 0)])[-1]
+    if "/graders/" in file:
+        file = "graders/" + file.replace("\\", "/").rsplit("/graders/", 1)[1]
+    inner = frames[-1] if frames else ("?", 0)
+    where = f"{file}:{line}"
+    if inner != (mine[-1] if mine else None) and frames:
+        where += f" (raised in {Path(inner[0]).name}:{inner[1]})"
+    return f"{type(exc).__name__} at {where}"
 
 
 def sandbox_facts() -> dict[str, Any]:
@@ -130,18 +161,33 @@ class Fixtures:
         return self._loaded[name]
 
 
+class _Reference(Target):
+    """The reference solution's proxy: whatever fails in its worker is the course's fault."""
+
+    def timed(self, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        try:
+            return super().timed(*args, **kwargs)
+        except StudentError as err:
+            raise GraderFault(f"the reference solution failed: [{err.category}] {err.message}") from None
+
+
 @contextlib.contextmanager
-def _same_core(*targets: Target):
-    """Student and reference share one core while they are compared: on a busy machine the
-    scheduler might otherwise give one of them a quieter core for the whole measurement."""
+def _fair(student: Target, reference: Target):
+    """Student and reference take turns on one core that this grading claimed: while one is
+    timed, the other (every process and thread of it) is stopped (see ``sandbox.fair``)."""
+    from hfcourse.sandbox.fair import FairTiming, claim_core
+
     cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    pinned = [t for t in targets if len(cpus) > 1 and t.worker.pin({cpus[-1]})]
-    try:
-        yield
-    finally:
-        for t in pinned:
-            if t.worker.proc is not None:
-                t.worker.pin(set(cpus))
+    with claim_core() as core:
+        fair = FairTiming(student.worker.tree(), reference.worker.tree(), core)
+        try:
+            yield fair
+        finally:
+            fair.close()
+            for t in (student, reference):
+                tree = t.worker.tree()
+                if tree is not None and cpus:
+                    tree.pin(set(cpus))
 
 
 class Bench:
@@ -154,12 +200,15 @@ class Bench:
     def compare(self, fn: str, *args: Any, unit: str, items: int, threshold: float, rounds: int = 7,
                 kwargs: dict | None = None, likely: Any = None) -> BenchFigure:
         def run(target: Target):
-            return lambda: target.call(fn, *args, kwargs=kwargs, discard=True)
+            return lambda: target.call(fn, *args, kwargs=kwargs, discard=True, reap=False)
 
-        with _same_core(self.student, self.reference):
-            _, figure = _bench.compare(run(self.student), run(self.reference), benchmark=self.benchmark,
-                                       rounds=rounds, threshold=threshold, section=self.student.section.id,
-                                       test=self.test, unit=unit, items=items)
+        try:
+            with _fair(self.student, self.reference) as fair:
+                _, figure = _bench.compare(run(self.student), run(self.reference), benchmark=self.benchmark,
+                                           rounds=rounds, threshold=threshold, section=self.student.section.id,
+                                           test=self.test, unit=unit, items=items, fair=fair)
+        finally:
+            self.student._reap()
         self.grading.figures.append(figure)
         if figure.ratio < threshold:
             exc = GradeFailure(
@@ -181,6 +230,10 @@ class Grading:
     started: float = field(default_factory=time.time)
     items: dict[str, tuple[Section, dict]] = field(default_factory=dict)
     results: dict[str, TestResult] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    """How often each test has run (a GRADER_ERROR runs twice, see the plugin)."""
+    used: dict[str, list[Target]] = field(default_factory=dict)
+    """The workers' proxies a test used, while it may run again."""
     figures: list[BenchFigure] = field(default_factory=list)
     fixtures: Fixtures = field(default_factory=Fixtures)
     _source: Source | None = None
@@ -200,8 +253,12 @@ class Grading:
             from hfcourse.sandbox.levels import plan
 
             sections = {sec.id for sec, _ in self.items.values()}
+            from hfcourse.sandbox import disk
+
+            capped = plan().jail and disk.supported()
             self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),),
-                                    preload=self.course.preload, zygote=self.zygote())
+                                    preload=self.course.preload, zygote=self.zygote(),
+                                    scratch_mb=max((s.scratch_mb for s in self.course.sections), default=512) if capped else None)
         return self._pool
 
     def zygote(self) -> Zygote | None:
@@ -221,13 +278,13 @@ class Grading:
         return section
 
     def student_target(self, section: Section) -> Target:
-        worker = self.pool.acquire(f"student-{section.marker}")
+        worker = self.pool.acquire(f"student-{section.marker}", section.scratch_mb)
         return Target("student", section, worker, self.source.module(section))
 
     def reference_target(self, section: Section) -> Target:
         if self._reference is None:
             self._reference = WorkerProcess("reference", preload=self.course.preload, zygote=self.zygote())
-        return Target("reference", section, self._reference, self.course.root / "solutions" / section.module)
+        return _Reference("reference", section, self._reference, self.course.root / "solutions" / section.module)
 
     def release(self, target: Target) -> None:
         self.pool.release(target.worker)
