@@ -28,7 +28,7 @@ from hfcourse.report.exercism import exercism_json
 from hfcourse.report.junit import junit_xml
 from hfcourse.report.github import annotations, step_summary
 from hfcourse.results import RunResult
-from hfcourse.sandbox.levels import plan
+from hfcourse.sandbox.levels import UID_BASE, UID_COUNT, plan, uid_holder
 from helpers import interruptible
 
 HERE = Path(__file__).resolve().parent
@@ -65,16 +65,17 @@ def _tree_digest(root: Path) -> str:
 
 
 def _sandbox_processes(grader_pid: int) -> list[str]:
-    """Live processes running under the sandbox uids of one grading process."""
-    base = 200_000 + (grader_pid % 4096) * 64
-    uids = range(base, base + 64)
+    """Live processes under a sandbox uid that the grading process ``grader_pid`` holds, or that no
+    one holds (left behind by a grading that released or lost its uids)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 uid = entry.stat().st_uid
+                if not UID_BASE <= uid < UID_BASE + UID_COUNT:
+                    continue
                 state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if uid in uids and state != "Z":
+                if state != "Z" and uid_holder(uid) in (None, grader_pid):
                     found.append(f"{entry.name} uid={uid} {(entry / 'cmdline').read_bytes()[:80]!r}")
             except OSError:
                 pass

@@ -10,15 +10,18 @@ private /tmp and /dev/shm, and an unprivileged uid with no groups (see ``jail``)
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
-__all__ = ["Plan", "plan", "sandbox_uid"]
+__all__ = ["Plan", "plan", "sandbox_uid", "release_uid", "uid_holder"]
 
 L0_LAYERS = [
     "worker subprocess (python -I) in its own process group, SIGKILL of the group on timeout",
@@ -132,11 +135,103 @@ def plan() -> Plan:
     return Plan(level, layers, inactive, frozenset(active))
 
 
-_next = 0
+UID_BASE, UID_COUNT = 200_000, 1 << 18
+"""Sandbox uids: a range no account uses."""
+UID_LOCKS = Path("/run/hfcourse/uids")
+"""One lock file per claimed uid, in a root-owned directory only root can enter."""
+_held: dict[int, int] = {}
+_claiming = threading.Lock()
+
+
+def _lock_dir() -> int:
+    """A descriptor of ``UID_LOCKS``, made where missing; refused unless /run is root's and not
+    writable by others, and the directories below it are real directories only we can enter."""
+    fd = os.open("/run", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if st.st_uid != 0 or st.st_mode & 0o022:
+            raise PermissionError("/run is writable by others: sandbox uids cannot be claimed safely")
+        for part in UID_LOCKS.relative_to("/run").parts:
+            try:
+                os.mkdir(part, 0o700, dir_fd=fd)
+            except FileExistsError:
+                pass
+            child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            os.close(fd)
+            fd = child
+            st = os.fstat(fd)
+            if st.st_uid != os.geteuid() or st.st_mode & 0o077:
+                raise PermissionError(f"{UID_LOCKS}: {part} is not a private directory of uid {os.geteuid()}")
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _live_uids() -> set[int]:
+    uids = set()
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                uids.add(entry.stat(follow_symlinks=False).st_uid)
+            except OSError:
+                pass
+    return uids
 
 
 def sandbox_uid() -> int:
-    """A uid no account uses, different for each worker this process starts."""
-    global _next
-    _next += 1
-    return 200_000 + (os.getpid() % 4096) * 64 + _next % 64
+    """Claim a sandbox uid that no other worker on this machine holds (a grading of any process,
+    pid namespace or job) and that no process runs as: an exclusive ``flock`` on its file in
+    ``UID_LOCKS``, held until ``release_uid`` or until this process (and any fork of it) ends."""
+    with _claiming:
+        live, folder = _live_uids(), _lock_dir()
+        try:
+            for uid in range(UID_BASE, UID_BASE + UID_COUNT):
+                if uid in _held or uid in live:
+                    continue
+                fd = os.open(str(uid), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=folder)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    os.close(fd)
+                    continue
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
+                _held[uid] = fd
+                return uid
+        finally:
+            os.close(folder)
+    raise RuntimeError(f"all {UID_COUNT} sandbox uids are in use")
+
+
+def release_uid(uid: int) -> None:
+    """Give back a uid ``sandbox_uid`` claimed (its workers are dead); a uid not held is ignored."""
+    with _claiming:
+        fd = _held.pop(uid, None)
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def uid_holder(uid: int) -> int | None:
+    """The pid of the process that claimed ``uid`` while it still holds it; None when it is free."""
+    try:
+        folder = _lock_dir()
+    except OSError:
+        return None
+    try:
+        fd = os.open(str(uid), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+    except FileNotFoundError:
+        return None
+    finally:
+        os.close(folder)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
