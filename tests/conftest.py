@@ -22,7 +22,7 @@ def course():
     return manifest.load(ROOT / "course.toml")
 
 
-collect_ignore_glob = ["adversarial/course/*", "adversarial/submissions/*"]
+collect_ignore_glob = ["adversarial/course/*", "adversarial/submissions/*", "faults/course/*"]
 
 
 @pytest.fixture(scope="session")

@@ -206,7 +206,14 @@ class BatchRun:
 
     def graded(self, sub: Submission, run: RunResult, duration: float) -> dict[str, Any]:
         self.section_scores[sub.name] = {s["id"]: float(s["score"]) for s in run.sections}
-        return _entry(sub, "graded", run.score, run.max_score, f"students/{sub.name}/report.json", None, duration)
+        entry = _entry(sub, "graded", run.score, run.max_score, f"students/{sub.name}/report.json", None, duration)
+        entry["course_faults"] = [f"{t.section} {t.name}" for t in run.course_faults]
+        return entry
+
+    def course_faults(self) -> dict[str, list[str]]:
+        """Students whose grading hit a fault of the course's own code (GRADER_ERROR tests, not
+        scored): grade them again; the next run of the batch does so even when they are unchanged."""
+        return {e["name"]: e["course_faults"] for e in self.entries.values() if e.get("course_faults")}
 
     def failed(self, sub: Submission, error: str, duration: float = 0.0) -> dict[str, Any]:
         return _entry(sub, "error", None, self.max_score, None, error, duration)
@@ -275,7 +282,8 @@ class BatchRun:
     def write(self, finished: bool) -> None:
         students = list(self.entries.values())
         data = {"course": self.course.title, "started": self.started, "finished": _now() if finished else None,
-                "sections": self.sections, "seed": self.seed, "students": students}
+                "sections": self.sections, "seed": self.seed, "students": students,
+                "course_faults": self.course_faults()}
         write_atomic(self.out / "batch.json", json.dumps(data, ensure_ascii=False, indent=1))
         write_atomic(self.out / "gradebook.csv", batch_gradebook(students, self.sections, self.section_scores))
 
@@ -343,7 +351,7 @@ def run_batch(submissions: Path | str, *, out: Path | str | None = None, section
                 run = RunResult.from_json((batch.student_dir(sub.name) / "report.json").read_text(encoding="utf-8"))
             except (OSError, ValueError, TypeError):
                 run = None
-            if run is not None:
+            if run is not None and not run.course_faults:  # a grader fault last time: grade again
                 batch.entries[sub.name] = batch.graded(sub, run, float(previous.get(sub.name, {}).get("duration") or 0.0))
                 batch.skipped.append(sub.name)
                 notify("skipped", sub, batch.entries[sub.name])

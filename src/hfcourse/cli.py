@@ -71,6 +71,15 @@ def _emit(run, fmt: str, out: str | None, lang: str, show_hidden: bool) -> None:
         print(f"{run.score:g} / {run.max_score:g} — report written to {out}", file=sys.stderr)
     else:
         print(text)
+    if run.course_faults:
+        from hfcourse.report.faults import fault_notice
+
+        print(fault_notice(run, lang), file=sys.stderr)
+
+
+COURSE_FAULT = 3
+"""Exit status of a grading that ran but in which the course's own code failed (GRADER_ERROR
+tests, retried once): those tests are not scored, and the run should be graded again."""
 
 
 def _jobs(text: str) -> int:
@@ -94,7 +103,7 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     _emit(run, args.format, args.out, args.lang, show_hidden=True)
-    return 0
+    return COURSE_FAULT if run.course_faults else 0
 
 
 def _served(args: argparse.Namespace, argv: list[str]) -> int | None:
@@ -140,6 +149,8 @@ def _check_here(args: argparse.Namespace) -> int:
         return 2
     _emit(run, "table", None, args.lang, show_hidden=False)
     after_check(run, args.lang)
+    if run.course_faults:
+        return COURSE_FAULT
     return 0 if run.score >= run.max_score else 1
 
 

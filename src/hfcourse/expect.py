@@ -7,10 +7,12 @@ shapes and type names only, never an expected value."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections import Counter
-from typing import Any
+from typing import Any, Iterator
 
-__all__ = ["GradeFailure", "fail", "true", "equal", "close", "tensor", "differs"]
+__all__ = ["GradeFailure", "BadReply", "reply", "fail", "true", "equal", "close", "tensor", "differs", "as_good"]
 
 Likely = "str | tuple[str, str] | None"
 _CONTEXT = 12
@@ -31,6 +33,51 @@ class GradeFailure(AssertionError):
         self.public = public or message
         """The message without expected values, for hidden tests."""
         self.public_zh = public_zh or (message_zh if not public else "")
+
+
+class BadReply(Exception):
+    """The grader could not use what the student's code returned (scored BAD_OUTPUT): an
+    exception raised while a reply was inspected, inside :func:`reply` or an ``expect`` check."""
+
+    def __init__(self, what: str, cause: BaseException):
+        super().__init__(f"{what}: {type(cause).__name__}: {cause}")
+        self.what = what
+        self.cause = cause
+
+
+@contextlib.contextmanager
+def reply(what: str) -> Iterator[None]:
+    """Code that inspects what the student's code returned: any exception inside (a missing
+    key, a list where a tensor was expected, a value of the wrong type) is the student's,
+    scored BAD_OUTPUT with ``what`` named. Everything a grader does outside such a scope and
+    outside the ``expect`` checks is its own code: an exception there is GRADER_ERROR, never
+    the student's. Keep the scope to the lines that read the reply.
+
+        with expect.reply("the offsets returned by align_labels"):
+            starts = [s for s, _ in got["offsets"]]
+    """
+    try:
+        yield
+    except (GradeFailure, BadReply):
+        raise
+    except Exception as exc:
+        raise BadReply(what, exc) from exc
+
+
+def _checks_reply(at: int):
+    """An ``expect`` check inspects a reply, so whatever it raises is the student's; its
+    ``what`` argument (position ``at``) names the reply in the message."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def checked(*args: Any, **kwargs: Any):
+            what = kwargs.get("what", args[at] if len(args) > at else fn.__name__)
+            with reply(str(what)):
+                return fn(*args, **kwargs)
+
+        return checked
+
+    return wrap
 
 
 def _split(likely: Any) -> tuple[str, str]:
@@ -60,6 +107,19 @@ def true(condition: bool, message: str, likely: Any = None) -> None:
     """``message`` must not contain expected values: hidden tests show it as it is."""
     if not condition:
         fail(message, likely)
+
+
+def as_good(got: float, reference: float, what: str, *, margin: float = 0.0, lower_is_better: bool = False,
+            likely: Any = None) -> None:
+    """A quality measured on drawn inputs (answers right, entities found, a metric, a loss) must
+    be at least the reference's on the same inputs in the same run, less ``margin``: a student
+    is held to what the reference achieves, never to a fixture's accuracy."""
+    worse = got > reference + margin if lower_is_better else got < reference - margin
+    if worse:
+        by = f" by more than {margin:g}" if margin else ""
+        _fail2(f"{what}: {got:g}, worse{by} than the reference's {reference:g} on the same inputs",
+               f"{what}：{got:g}，比参考解答在相同输入上的 {reference:g} 差{'超过 ' + format(margin, 'g') if margin else ''}",
+               likely, None)
 
 
 # -- plain data ---------------------------------------------------------------------
@@ -121,6 +181,7 @@ def _wrong_type(got: Any, want: Any, what: str, likely: Any) -> None:
            public=(f"{what}: expected a {want_t}, got a {got_t}", f"{what}：应为 {want_t}，实际是 {got_t}"))
 
 
+@_checks_reply(2)
 def equal(got: Any, want: Any, what: str, likely: Any = None) -> None:
     """Exact equality of plain data (str, numbers, lists, dicts, tuples)."""
     if type(got) is not type(want) and not (isinstance(got, (list, tuple)) and isinstance(want, (list, tuple))):
@@ -176,6 +237,7 @@ def _guess_shape(got: tuple, want: tuple) -> tuple[str, str] | None:
     return None
 
 
+@_checks_reply(1)
 def tensor(got: Any, what: str, *, shape: tuple | None = None, dtype: Any = None, likely: Any = None):
     """Check that ``got`` is a tensor or array of the given shape/dtype; returns it as a torch tensor."""
     import numpy as np
@@ -217,6 +279,7 @@ def _guess_values(g, w, bad) -> tuple[str, str] | None:
     return None
 
 
+@_checks_reply(2)
 def close(got: Any, want: Any, what: str, *, atol: float = 1e-5, rtol: float = 1e-4, likely: Any = None) -> None:
     """Numerical closeness of tensors/arrays: type, shape, finiteness, then values."""
     import numpy as np
@@ -249,6 +312,7 @@ def close(got: Any, want: Any, what: str, *, atol: float = 1e-5, rtol: float = 1
                    f"{what}：{total} 个值中有 {n} 个不同（{kind}）；位置 {shown}"))
 
 
+@_checks_reply(2)
 def differs(a: Any, b: Any, what: str, *, atol: float = 1e-4, likely: Any = None) -> None:
     """Two tensors must NOT be close (e.g. padded logits without a mask)."""
     import torch

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from hfcourse import manifest
-from hfcourse.session import Grading, classify, sandbox_facts, versions
+from hfcourse.session import Grading, StudentSide, classify, sandbox_facts, versions
 from hfcourse.results import RunResult, TestResult, write_atomic
 
 GRADING = pytest.StashKey[Grading]()
@@ -107,6 +107,62 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("grader tests are malformed:\n  " + "\n  ".join(problems))
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    """Run a grader test; one that fails as GRADER_ERROR (an exception in the course's own code)
+    runs once more with the same seed (``rng`` is drawn from seed and test id, so it draws the
+    same inputs), on fresh workers. When it fails so again, it runs once as a *control*: the
+    reference solution in the student's place, same seed. A control that passes shows that
+    the grader works on these inputs with a correct reply, so what failed was the grader's
+    use of the student's reply (BAD_OUTPUT, the student's); a control that fails too leaves
+    GRADER_ERROR, the course's fault, not scored. Only the last attempt is reported."""
+    grading = _grading(item.config)
+    if grading is None or item.nodeid not in grading.items:
+        return None
+    from _pytest.runner import runtestprotocol
+
+    item.ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    for attempt in (1, 2):
+        grading.attempts[item.nodeid] = attempt
+        reports = runtestprotocol(item, nextitem=nextitem, log=False)
+        result = grading.results.get(item.nodeid)
+        if attempt == 2 or result is None or not result.course_fault:
+            break
+        _fresh_workers(item, grading)
+    result = grading.results.get(item.nodeid)
+    if result is not None and result.course_fault and result.category == "GRADER_ERROR":
+        _fresh_workers(item, grading)
+        grading.begin_control(item.nodeid)
+        try:
+            runtestprotocol(item, nextitem=nextitem, log=False)
+        finally:
+            control = grading.end_control()
+        if control is not None and control.status == "passed":
+            _blame_reply(result)
+    for report in reports:
+        item.ihook.pytest_runtest_logreport(report=report)
+    item.ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
+
+
+def _fresh_workers(item: pytest.Item, grading: Grading) -> None:
+    """Kill the workers a test used (a killed worker restarts, its module loaded again, on its
+    next call), so that a test that runs again never meets a wedged or dead one."""
+    for target in grading.used.pop(item.nodeid, ()):
+        target.worker.kill()
+    item._initrequest()
+
+
+def _blame_reply(result: TestResult) -> None:
+    """A grader error that the reference solution's reply does not cause: the student's reply did."""
+    what = result.message.split("(", 1)[-1].split(")", 1)[0] if "(" in result.message else "an exception"
+    result.category = "BAD_OUTPUT"
+    result.message = (f"the grader could not use the returned value ({what}); it can with the reference "
+                      "solution's on the same inputs: check the type, keys and shape of what you return")
+    result.message_zh = (f"评分程序无法使用返回值（{what}）；换成参考解答在相同输入上的返回值则可以："
+                         "检查返回值的类型、键和形状")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     outcome = yield
@@ -116,20 +172,28 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         return
     if not (rep.when == "call" or (rep.when == "setup" and not rep.passed)):
         return
+    control = grading.control == item.nodeid
     section, mark = grading.items[item.nodeid]
     result = TestResult(
         section=section.id, name=item.name, nodeid=item.nodeid, points=0.0,
         max_points=float(mark["points"]), status="failed", duration=rep.duration,
         visibility=mark.get("visibility", "hidden"), hint=mark["hint"], hint_zh=mark["hint_zh"],
+        attempts=grading.attempts.get(item.nodeid, 1),
     )
     if rep.passed:
         result.status, result.points = "passed", result.max_points
     elif rep.skipped:
-        result.category, result.message = "GRADER_ERROR", f"skipped: {rep.longrepr}"
+        result.category, result.message = "GRADER_ERROR", f"skipped: {rep.longrepr}: not your mistake: tell your instructor"
     else:
         classify(result, call.excinfo.value if call.excinfo else None)
         rep.longrepr = f"[{result.category}] {result.message}"
-    student = item.funcargs.get("student") if hasattr(item, "funcargs") else None
+    if control:
+        grading.control_result = result
+        return
+    funcargs = getattr(item, "funcargs", None) or {}
+    grading.used[item.nodeid] = [t for t in (funcargs.get("student"), funcargs.get("reference"))
+                                 if getattr(t, "worker", None) is not None]
+    student = funcargs.get("student")
     if student is not None and getattr(student, "outputs", None):
         from hfcourse.results import sanitize
 
@@ -185,7 +249,7 @@ def grading(request: pytest.FixtureRequest) -> Grading:
 def student(request: pytest.FixtureRequest, grading: Grading):
     """The graded code of this module's section, running in its own worker."""
     target = grading.student_target(grading.section_of(request.node.path))
-    yield target
+    yield StudentSide(grading, target)
     grading.release(target)
 
 

@@ -21,7 +21,7 @@ from hfcourse.sandbox.zygote import enabled as zygote_enabled
 from hfcourse.sandbox.zygote import take as take_zygote
 from hfcourse.targets import Source, Target, WorkerPool
 
-__all__ = ["Grading", "Fixtures", "Bench", "GraderFault", "NOT_YOURS", "classify", "grader_line", "sandbox_facts", "versions"]
+__all__ = ["Grading", "Fixtures", "Bench", "StudentSide", "GraderFault", "NOT_YOURS", "classify", "grader_line", "sandbox_facts", "versions"]
 
 
 class GraderFault(Exception):
@@ -161,6 +161,23 @@ class Fixtures:
         return self._loaded[name]
 
 
+class StudentSide:
+    """What the ``student`` fixture gives a grader test: calls go to the graded module's worker,
+    or, while the test runs as a control, to the reference solution loaded in a student worker."""
+
+    def __init__(self, grading: "Grading", target: Target):
+        self._grading, self._target = grading, target
+
+    @property
+    def target(self) -> Target:
+        return self._grading.control_target(self._target.section) or self._target
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.target, name)
+
+
 class _Reference(Target):
     """The reference solution's proxy: whatever fails in its worker is the course's fault."""
 
@@ -232,8 +249,12 @@ class Grading:
     results: dict[str, TestResult] = field(default_factory=dict)
     attempts: dict[str, int] = field(default_factory=dict)
     """How often each test has run (a GRADER_ERROR runs twice, see the plugin)."""
-    used: dict[str, list[Target]] = field(default_factory=dict)
+    used: dict[str, list[Any]] = field(default_factory=dict)
     """The workers' proxies a test used, while it may run again."""
+    control: str | None = None
+    """The test now running as a control (the reference solution in the student's place)."""
+    control_result: TestResult | None = None
+    _controls: dict[str, Target] = field(default_factory=dict)
     figures: list[BenchFigure] = field(default_factory=list)
     fixtures: Fixtures = field(default_factory=Fixtures)
     _source: Source | None = None
@@ -286,8 +307,30 @@ class Grading:
             self._reference = WorkerProcess("reference", preload=self.course.preload, zygote=self.zygote())
         return _Reference("reference", section, self._reference, self.course.root / "solutions" / section.module)
 
-    def release(self, target: Target) -> None:
+    def release(self, target: "Target | StudentSide") -> None:
         self.pool.release(target.worker)
+
+    # -- control runs: is a grader error the reply's doing? ---------------------------------
+    def begin_control(self, nodeid: str) -> None:
+        """Until ``end_control``, the ``student`` proxies call the reference solution, loaded in a
+        student worker as if it were the submission (see the plugin's runtest protocol)."""
+        self.control, self.control_result = nodeid, None
+
+    def control_target(self, section: Section) -> Target | None:
+        if self.control is None:
+            return None
+        if section.id not in self._controls:  # trusted code: a worker like the reference's
+            worker = WorkerProcess(f"control-{section.marker}", preload=self.course.preload, zygote=self.zygote())
+            self._controls[section.id] = Target("student", section, worker,
+                                                self.course.root / "solutions" / section.module)
+        return self._controls[section.id]
+
+    def end_control(self) -> TestResult | None:
+        for target in self._controls.values():
+            target.worker.close()
+        self._controls.clear()
+        self.control, result, self.control_result = None, self.control_result, None
+        return result
 
     def bench_for(self, node: Any, benchmark: Any, student: Target, reference: Target) -> Bench:
         return Bench(self, node.name, benchmark, student, reference)

@@ -13,12 +13,16 @@ _TEXT = {
            "student": "student", "score": "score", "status": "status", "time": "time (s)",
            "title": "grade-batch", "ignored": "ignored (not a directory, .zip or .ipynb file)",
            "totals": "{graded} graded, {skipped} skipped as unchanged, {errors} error(s) — results in {out}",
-           "report": "class report written to {path}", "report_failed": "the class report could not be written: {exc}"},
+           "report": "class report written to {path}", "report_failed": "the class report could not be written: {exc}",
+           "faults": "the grader itself failed for {n} student(s), not by their mistake (those tests are not scored): "
+                     "{names}. Tell them, and grade again: the next run re-grades them even if unchanged."},
     "zh": {"grading": "评分中", "skipped": "自上次评分后未改变：已跳过（--force 重新评分）",
            "student": "学生", "score": "得分", "status": "状态", "time": "用时（秒）",
            "title": "批量评分", "ignored": "已忽略（不是目录、.zip 或 .ipynb 文件）",
            "totals": "已评分 {graded}，未改变跳过 {skipped}，出错 {errors} — 结果在 {out}",
-           "report": "班级报告已写入 {path}", "report_failed": "无法生成班级报告：{exc}"},
+           "report": "班级报告已写入 {path}", "report_failed": "无法生成班级报告：{exc}",
+           "faults": "评分程序自身在 {n} 名学生的评分中出错，不是他们的错误（这些测试不计分）：{names}。"
+                     "请告知他们并重新评分：下次运行会重新评这些学生，即使提交未改变。"},
 }
 
 
@@ -26,7 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("grade-batch", help="grade a folder of submissions (one directory, .zip or .ipynb per student)",
                        description="Grade every submission in SUBMISSIONS in parallel, each in its own sandboxed "
                                    "process; write one report per student, batch.json and gradebook.csv. "
-                                   "Re-running skips unchanged submissions. Exit 0 whenever the batch ran.")
+                                   "Re-running skips unchanged submissions (but re-grades those the grader failed). Exit 0 whenever "
+                                   "the batch ran, 3 when the grader's own code failed for some student (listed).")
     p.add_argument("submissions", metavar="SUBMISSIONS", help="folder with one directory, .zip or .ipynb file per student")
     p.add_argument("--out", default=None, help="output folder (default: SUBMISSIONS-graded next to SUBMISSIONS)")
     p.add_argument("--sections", nargs="*", default=None, metavar="S",
@@ -82,9 +87,13 @@ def _cmd(args: argparse.Namespace) -> int:
     skipped = len(batch.skipped)
     console.print(text["totals"].format(graded=len(entries) - errors - skipped, skipped=skipped, errors=errors,
                                         out=batch.out), highlight=False)
+    faults = batch.course_faults()
+    if faults:
+        names = "; ".join(f"{name} ({', '.join(tests)})" for name, tests in faults.items())
+        console.print(text["faults"].format(n=len(faults), names=names), style="bold magenta", highlight=False)
     if not args.no_report:
         _class_report(batch.out, console, text)
-    return 0
+    return 3 if faults else 0
 
 
 def _line(event: str, entry: dict, text: dict[str, str]) -> str:
@@ -92,6 +101,8 @@ def _line(event: str, entry: dict, text: dict[str, str]) -> str:
         return f"= {entry['name']}: {entry['score']:g} / {entry['max_score']:g} — {text['skipped']}"
     if entry["status"] == "error":
         return f"✗ {entry['name']}: {entry['error']}"
+    if entry.get("course_faults"):
+        return f"! {entry['name']}: {entry['score']:g} / {entry['max_score']:g} — GRADER_ERROR: {', '.join(entry['course_faults'])}"
     return f"✓ {entry['name']}: {entry['score']:g} / {entry['max_score']:g} ({entry['duration']:.1f} s)"
 
 

@@ -11,6 +11,7 @@ import html
 import os
 from pathlib import Path
 
+from hfcourse.report.faults import fault_notice
 from hfcourse.results import CATEGORIES, RunResult, TestResult, sanitize
 
 __all__ = ["github_report", "step_summary", "annotations"]
@@ -67,6 +68,8 @@ def annotations(run: RunResult) -> list[str]:
         message = sanitize("\n".join(line for line in body if line), 4000)
         where = f"file={_escape_property(_module_path(run, modules[t.section]))}," if t.section in modules else ""
         lines.append(f"::error {where}title={_escape_property(title)}::{_escape_data(message)}")
+    if run.course_faults:
+        lines.append(f"::error title=hfcourse: the grader failed (not your mistake)::{_escape_data(fault_notice(run))}")
     hidden_failed = sum(t.status != "passed" and t.visibility != "visible" for t in run.tests)
     notice = f"Points {run.score:g}/{run.max_score:g} / 得分 {run.score:g}/{run.max_score:g}"
     if hidden_failed:
@@ -76,7 +79,7 @@ def annotations(run: RunResult) -> list[str]:
 
 
 def _row(t: TestResult) -> str:
-    mark = "✅" if t.status == "passed" else "❌"
+    mark = "✅" if t.status == "passed" else "⚠️" if t.course_fault else "❌"
     visible = t.visibility == "visible"
     detail = ""
     if t.status != "passed":
@@ -94,11 +97,13 @@ def step_summary(run: RunResult) -> str:
     out = [f"## hfcourse — score / 成绩: {run.score:g} / {run.max_score:g}", ""]
     if run.interrupted:
         out += ["> ⚠️ Grading was interrupted: the results are partial. / 评分被中断：结果不完整。", ""]
+    if run.course_faults:
+        out += ["> ⚠️ " + _cell(fault_notice(run)), ""]
     for s in run.sections:
         tests = [t for t in run.tests if t.section == s["id"]]
         passed = sum(t.status == "passed" for t in tests)
         out += [f"### {s['id']} {_cell(s.get('title', ''))} · {_cell(s.get('title_zh', ''))} — "
-                f"{run.section_score(s['id']):g} / {s['max_points']:g}", "",
+                f"{run.section_score(s['id']):g} / {run.section_max(s['id']):g}", "",
                 f"{passed}/{len(tests)} tests passed / 通过 {passed}/{len(tests)} 个测试", "",
                 "| | test / 测试 | visibility / 可见性 | points / 得分 | details / 详情 |",
                 "|---|---|---|---|---|", *map(_row, tests), ""]

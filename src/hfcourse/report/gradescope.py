@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from hfcourse.report.faults import fault_lines
 from hfcourse.results import CATEGORIES, RunResult, sanitize
 
 __all__ = ["gradescope_json"]
@@ -40,13 +41,18 @@ def gradescope_json(run: RunResult) -> str:
             "status": "passed" if t.status == "passed" else "failed",
             "visibility": t.visibility,
             "output": _output(t, "en"),
-            "tags": [f"section:{t.section}"] + ([t.category] if t.category else []),
-            "extra_data": {"section": t.section, "category": t.category or "PASSED", "duration": round(t.duration, 3)},
+            "tags": [f"section:{t.section}"] + ([t.category] if t.category else []) + (["course_fault"] if t.course_fault else []),
+            "extra_data": {"section": t.section, "category": t.category or "PASSED", "duration": round(t.duration, 3),
+                           "course_fault": t.course_fault, "attempts": t.attempts},
         })
+    output = f"hfcourse graded {len(run.sections)} section(s): {run.score:g} / {run.max_score:g}"
+    if run.course_faults:
+        output = "\n".join((*fault_lines(run), output))
     data = {
         "score": run.score,
         "execution_time": round(run.duration, 2),
-        "output": f"hfcourse graded {len(run.sections)} section(s): {run.score:g} / {run.max_score:g}",
+        "output": output,
+        "extra_data": {"course_fault": bool(run.course_faults), "ungraded": run.ungraded},
         "tests": tests,
         "leaderboard": [
             {"name": f"{b.section} {b.test} ({b.unit}, ratio)", "value": round(b.ratio, 3)} for b in run.benchmarks

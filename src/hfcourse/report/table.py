@@ -22,10 +22,14 @@ def _summary(run: RunResult, lang: str) -> Table:
     for s in run.sections:
         tests = [t for t in run.tests if t.section == s["id"]]
         passed = sum(t.status == "passed" for t in tests)
-        full = s["score"] >= s["max_points"]
+        most = run.section_max(s["id"])
+        full = s["score"] >= most
         style = "green" if full else ("yellow" if s["score"] else "red")
-        table.add_row(s["id"], s["title_zh"] if lang == "zh" else s["title"],
-                      Text(f"{s['score']:g} / {s['max_points']:g}", style=style), f"{passed}/{len(tests)}")
+        points = f"{s['score']:g} / {most:g}"
+        if most < s["max_points"]:
+            style, points = "magenta", points + (" (+未评分)" if lang == "zh" else " (+ungraded)")
+        table.add_row(s["id"], s["title_zh"] if lang == "zh" else s["title"], Text(points, style=style),
+                      f"{passed}/{len(tests)}")
     table.add_section()
     table.add_row("", "total" if lang == "en" else "总计", f"{run.score:g} / {run.max_score:g}", "")
     return table
@@ -39,6 +43,8 @@ def print_table(run: RunResult, *, lang: str = "en", show_hidden: bool = True, c
         if t.status == "passed":
             continue
         mark, style = _MARK["failed"]
+        if t.course_fault:
+            mark, style = "!", "magenta"
         en, zh = CATEGORIES.get(t.category or "", ("", ""))
         console.print(Text(f"{mark} {t.section} {t.name} [{t.category}] ", style=style) + Text(zh if lang == "zh" else en))
         if t.category == "NOT_ATTEMPTED":
@@ -59,6 +65,8 @@ def print_table(run: RunResult, *, lang: str = "en", show_hidden: bool = True, c
         console.print(Text(f"{'✓' if ok else '✗'} {b.section} {b.test}: {b.student:,.1f} {b.unit} "
                            f"(reference {b.reference:,.1f}; ratio {b.ratio:.2f}, threshold {b.threshold:.2f})",
                            style="green" if ok else "red"))
+    if run.course_faults:
+        console.print(Text(fault_notice(run, lang), style="bold magenta"))
     facts = f"target {run.target} · sandbox {run.sandbox.get('level', '?')} · {run.duration:.1f} s"
     if run.interrupted:
         facts += " · INTERRUPTED: partial results"
