@@ -48,7 +48,7 @@ def test_two_gradings_at_once_never_share_a_sandbox_uid():
 
 
 def test_a_uid_is_held_until_released_and_free_again_when_its_holder_dies():
-    from hfcourse.sandbox.levels import release_uid, sandbox_uid, uid_holder
+    from hfcourse.sandbox.levels import release_uid, sandbox_uid, uid_holder, uid_last_claimant
 
     mine = [sandbox_uid() for _ in range(70)]
     assert len(set(mine)) == 70 and all(uid_holder(u) == os.getpid() for u in mine)
@@ -57,7 +57,7 @@ def test_a_uid_is_held_until_released_and_free_again_when_its_holder_dies():
     assert theirs not in mine and uid_holder(theirs) == other.pid
     other.send_signal(signal.SIGKILL)
     other.wait(timeout=10)
-    assert uid_holder(theirs) is None
+    assert uid_holder(theirs) is None and uid_last_claimant(theirs) == other.pid
     release_uid(mine[0])
     assert uid_holder(mine[0]) is None
     again = sandbox_uid()

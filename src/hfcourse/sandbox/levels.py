@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-__all__ = ["Plan", "plan", "sandbox_uid", "release_uid", "uid_holder"]
+__all__ = ["Plan", "plan", "sandbox_uid", "release_uid", "uid_holder", "uid_last_claimant"]
 
 L0_LAYERS = [
     "worker subprocess (python -I) in its own process group, SIGKILL of the group on timeout",
@@ -213,25 +213,46 @@ def release_uid(uid: int) -> None:
         os.close(fd)
 
 
-def uid_holder(uid: int) -> int | None:
-    """The pid of the process that claimed ``uid`` while it still holds it; None when it is free."""
+def _open_claim(uid: int) -> int | None:
     try:
         folder = _lock_dir()
     except OSError:
         return None
     try:
-        fd = os.open(str(uid), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
+        return os.open(str(uid), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=folder)
     except FileNotFoundError:
         return None
     finally:
         os.close(folder)
+
+
+def _claimant(fd: int) -> int:
+    text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    return int(text) if text.isdigit() else -1
+
+
+def uid_holder(uid: int) -> int | None:
+    """The pid of the process that claimed ``uid`` while it still holds it; None when it is free."""
+    fd = _open_claim(uid)
+    if fd is None:
+        return None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         except BlockingIOError:
-            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else -1
+            return _claimant(fd)
         fcntl.flock(fd, fcntl.LOCK_UN)
         return None
+    finally:
+        os.close(fd)
+
+
+def uid_last_claimant(uid: int) -> int | None:
+    """The pid of the process that claimed ``uid`` last, holding it still or not; None if none did."""
+    fd = _open_claim(uid)
+    if fd is None:
+        return None
+    try:
+        return _claimant(fd)
     finally:
         os.close(fd)
