@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from hfcourse.sandbox.client import WorkerProcess
+from hfcourse.sandbox.client import StudentError, WorkerProcess
 from hfcourse.sandbox.levels import plan
 
 pytestmark = pytest.mark.skipif(not plan().jail, reason=f"sandbox level L1 unavailable: {plan().inactive.get('L1')}")
@@ -18,6 +18,7 @@ MODULE = textwrap.dedent('''
         return {"uid": os.getuid(), "groups": os.getgroups(), "pids": sorted(p for p in os.listdir("/proc") if p.isdigit()),
                 "root": sorted(os.listdir("/")), "seccomp": status.split("Seccomp:")[1].split()[0]}
     def exists(path): return os.path.exists(path)
+    def read(path): return open(path).read()
     def write(path):
         try:
             open(path, "w").write("x"); return "written"
@@ -31,6 +32,7 @@ MODULE = textwrap.dedent('''
         srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
         threading.Thread(target=srv.serve_forever, daemon=True).start()
         return urllib.request.urlopen(f"http://127.0.0.1:{srv.server_address[1]}/", timeout=10).status
+    def die(): os._exit(3)
     def ptrace():
         libc = ctypes.CDLL(None, use_errno=True)
         return [libc.ptrace(16, 1, 0, 0), ctypes.get_errno()]
@@ -82,13 +84,28 @@ def test_directories_made_for_the_worker_are_writable_by_it(jailed):
     assert call(jailed, "write", str(folder / "log.jsonl")) == "written"
 
 
-@pytest.mark.skipif(not plan().seccomp, reason="seccomp filter unavailable on this machine")
+def test_a_worker_keeps_its_uid_across_restarts(jailed):
+    uid = call(jailed, "facts")["uid"]
+    assert uid == jailed.uid
+    with pytest.raises(StudentError):
+        jailed.call("die", (), {}, timeout=30)
+    assert call(jailed, "facts")["uid"] == uid == jailed.uid
+
+
+def test_mountinfo_names_no_tree_by_its_host_path(jailed):
+    roots = {line.split()[3] for line in call(jailed, "read", "/proc/self/mountinfo").splitlines()}
+    system = {"/", "/usr", "/etc", "/bin", "/lib", "/lib64", "/lib32", "/sbin", str(jailed.scratch)}
+    devices = {"/null", "/zero", "/full", "/random", "/urandom", "/tty"}
+    assert roots <= system | devices, roots - system - devices
+
+
+@pytest.mark.skipif(not plan().seccomp, reason=f"seccomp unavailable: {plan().inactive.get('seccomp')}")
 def test_seccomp_denies_ptrace(jailed):
     assert call(jailed, "facts")["seccomp"] == "2"
     assert call(jailed, "ptrace") == [-1, 1]
 
 
-@pytest.mark.skipif(not plan().cgroups, reason="cgroups unavailable on this machine")
+@pytest.mark.skipif(not plan().cgroups, reason=f"cgroups unavailable: {plan().inactive.get('cgroups')}")
 def test_cgroups_are_removed_with_the_worker(tmp_path, start_mode):
     from hfcourse.sandbox.confine import cgroup_dirs
 
@@ -100,3 +117,55 @@ def test_cgroups_are_removed_with_the_worker(tmp_path, start_mode):
     assert dirs and all(p.is_dir() for p in dirs.values())
     worker.close()
     assert not any(p.exists() for p in dirs.values())
+
+
+SECCOMP_PROBE = textwrap.dedent('''
+    import ctypes, json, os, signal, subprocess, threading
+    from hfcourse.sandbox import confine
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
+    assert libc.prctl(38, 1, 0, 0, 0) == 0  # no_new_privs, as the jail sets it
+    confine.install_seccomp()
+    nr = {"x86_64": (56, 435, 272, 425), "aarch64": (220, 435, 97, 425)}[os.uname().machine]
+    def call(*args):
+        got = libc.syscall(*args)
+        if got == 0:
+            os._exit(0)  # the child of a clone that worked
+        if got > 0 and args[0] != nr[3]:
+            os.waitpid(got, 0)
+        return "ok" if got >= 0 else os.strerror(ctypes.get_errno())
+    clone_args = (ctypes.c_uint64 * 8)(0x10000000, 0, 0, 0, signal.SIGCHLD, 0, 0, 0)
+    out = {"clone NEWUSER": call(nr[0], 0x10000000 | signal.SIGCHLD, 0, 0, 0, 0),
+           "clone NEWNET": call(nr[0], 0x40000000 | signal.SIGCHLD, 0, 0, 0, 0),
+           "clone plain": call(nr[0], signal.SIGCHLD, 0, 0, 0, 0),
+           "clone3": call(nr[1], ctypes.byref(clone_args), 64),
+           "unshare": call(nr[2], 0x10000000),
+           "io_uring_setup": call(nr[3], 4, ctypes.create_string_buffer(120))}
+    box = []
+    t = threading.Thread(target=box.append, args=("thread",)); t.start(); t.join()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(7)
+    out["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    out["thread"] = box
+    out["spawn"] = subprocess.run(["true"]).returncode
+    import torch
+    torch.set_num_threads(2)
+    out["torch"] = float((torch.ones(256, 256) @ torch.ones(256, 256)).sum())
+    print(json.dumps(out))
+''')
+
+
+@pytest.mark.skipif(not plan().seccomp, reason=f"seccomp unavailable: {plan().inactive.get('seccomp')}")
+def test_seccomp_denies_namespaces_and_io_uring_but_not_threads_fork_or_torch(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", SECCOMP_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.splitlines()[-1])
+    eperm, enosys = "Operation not permitted", "Function not implemented"
+    assert out == {"clone NEWUSER": eperm, "clone NEWNET": eperm, "clone plain": "ok", "clone3": enosys,
+                   "unshare": eperm, "io_uring_setup": eperm, "fork": 7, "thread": ["thread"], "spawn": 0,
+                   "torch": 256.0 ** 3}

@@ -28,7 +28,7 @@ from hfcourse.report.exercism import exercism_json
 from hfcourse.report.junit import junit_xml
 from hfcourse.report.github import annotations, step_summary
 from hfcourse.results import RunResult
-from hfcourse.sandbox.levels import UID_BASE, UID_COUNT, plan, uid_holder
+from hfcourse.sandbox.levels import UID_BASE, UID_COUNT, plan, uid_last_claimant
 from helpers import interruptible
 
 HERE = Path(__file__).resolve().parent
@@ -65,8 +65,8 @@ def _tree_digest(root: Path) -> str:
 
 
 def _sandbox_processes(grader_pid: int) -> list[str]:
-    """Live processes under a sandbox uid that the grading process ``grader_pid`` holds, or that no
-    one holds (left behind by a grading that released or lost its uids)."""
+    """Live processes under a sandbox uid that the grading process ``grader_pid`` claimed last
+    (holding it still, or released, or dead): a uid is not claimed again while a process runs as it."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -75,7 +75,7 @@ def _sandbox_processes(grader_pid: int) -> list[str]:
                 if not UID_BASE <= uid < UID_BASE + UID_COUNT:
                     continue
                 state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
-                if state != "Z" and uid_holder(uid) in (None, grader_pid):
+                if state != "Z" and uid_last_claimant(uid) == grader_pid:
                     found.append(f"{entry.name} uid={uid} {(entry / 'cmdline').read_bytes()[:80]!r}")
             except OSError:
                 pass
@@ -99,6 +99,16 @@ def _unsafe(text: str) -> list[str]:
     ``text``; newlines and tabs are fine."""
     return sorted({f"U+{ord(c):04X}" for c in text
                    if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Zl", "Zp") and c not in "\n\t"})
+
+
+def _host_paths() -> list[str]:
+    """Where the trees the jail lets a worker read lie on this machine (the Python installation,
+    the hfcourse package, the fixture cache)."""
+    import hfcourse
+    from hfcourse.paths import cache_dir
+
+    return [sys.prefix, os.path.realpath(sys.base_prefix), str(Path(hfcourse.__file__).resolve().parents[1]),
+            str(cache_dir() / "fixtures")]
 
 
 def _needs(case: dict) -> list[str]:
@@ -165,6 +175,9 @@ def test_adversarial_submission(name, course, tmp_path):
                 "annotations": "\n".join(annotations(run)), "summary": step_summary(run), **student_text}
     for where, text in rendered.items():
         assert _unsafe(text) == [], f"control or format characters reached {where}: {_unsafe(text)}"
+    if case.get("no_host_paths"):
+        for where, text in student_text.items():
+            assert not [p for p in _host_paths() if p in text], f"a host path reached {where}: {text[:300]}"
     # (v) nothing survives, nothing was written outside scratch
     if plan().jail:
         deadline = time.monotonic() + 10

@@ -26,6 +26,7 @@ from pathlib import Path
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
 PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+MNT_DETACH = 2
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x4000000, 0x8000000, 0x20000000, 0x40000000
 SYSTEM = ("/usr", "/bin", "/lib", "/lib64", "/lib32", "/sbin", "/etc")
 
@@ -54,6 +55,26 @@ def _bind(source: str, target: Path, *, writable: bool = False, device: bool = F
     _mount(str(src), str(target), None, MS_BIND | MS_REC)
     flags = MS_REMOUNT | MS_BIND | MS_NOSUID | (0 if device else MS_NODEV) | (0 if writable else MS_RDONLY)
     _mount("none", str(target), None, flags)
+
+
+def _tree(source: str, target: Path, empty: Path) -> None:
+    """A read-only tree, mounted as an overlay whose layers are named by descriptor: a bind mount
+    shows in /proc/self/mountinfo the tree's path within its own file system (in a container, a
+    path of the host), an overlay shows only "/proc/self/fd/N". A bind where overlays fail."""
+    src = Path(source)
+    if src.is_symlink() or not src.is_dir():
+        return _bind(source, target)
+    target.mkdir(parents=True, exist_ok=True)
+    lower = os.open(source, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    blank = os.open(empty, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _mount("overlay", str(target), "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV,
+               f"lowerdir=/proc/self/fd/{lower}:/proc/self/fd/{blank}")
+    except OSError:
+        _bind(source, target)
+    finally:
+        os.close(lower)
+        os.close(blank)
 
 
 def _minimal(paths: list[str]) -> list[str]:
@@ -85,9 +106,14 @@ def build_root(spec: dict) -> Path:
     _mount("tmpfs", str(dev / "shm"), "tmpfs", MS_NOSUID | MS_NODEV, f"size={spec.get('shm_size', '64m')},mode=1777")
     (new / "proc").mkdir()
     _mount("proc", str(new / "proc"), "proc", MS_NOSUID | MS_NODEV)
+    empty = new / ".empty"  # the overlays' second layer: an empty tmpfs, detached once they hold it
+    empty.mkdir()
+    _mount("tmpfs", str(empty), "tmpfs", MS_NOSUID | MS_NODEV | MS_RDONLY, "size=4k,mode=0555")
     for path in _minimal(spec.get("read", [])):
         if not any(path == s or path.startswith(s + "/") for s in SYSTEM):
-            _bind(path, new / path.lstrip("/"))
+            _tree(path, new / path.lstrip("/"), empty)
+    if _libc.umount2(str(empty).encode(), MNT_DETACH) == 0:
+        empty.rmdir()
     for path in spec.get("write", []):
         _bind(path, new / path.lstrip("/"), writable=True)
     return new
