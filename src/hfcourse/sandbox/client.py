@@ -255,6 +255,11 @@ class WorkerProcess:
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self._private is not None:
             shutil.rmtree(self._private, ignore_errors=True)
+        if self.uid is not None and not getattr(self, "_uid_released", False):
+            from hfcourse.sandbox.levels import release_uid
+
+            release_uid(self.uid)  # its processes are dead and its scratch is gone: another worker may have it
+            self._uid_released = True
 
     def _restart(self) -> None:
         self.kill()
