@@ -32,9 +32,9 @@ L0_LAYERS = [
 ]
 L1_LAYERS = [
     "own mount, network, pid, ipc and uts namespaces",
-    "allow-listed read-only filesystem: no graders, solutions, git history or other submissions",
+    "allow-listed read-only filesystem (overlays: mountinfo names no host path): no graders, solutions, git history or other submissions",
     "private /tmp and /dev/shm (64 MiB each)",
-    "unprivileged uid, no groups, no_new_privs, process count limited",
+    "unprivileged uid unique among all gradings on the machine, no groups, no_new_privs, process count limited",
 ]
 
 
@@ -79,6 +79,10 @@ def _l1_problem() -> str | None:
         return f"unshare failed: {exc}"
     if done.returncode != 0:
         return f"unshare is not permitted here: {done.stderr.strip()[:200]}"
+    try:
+        os.close(_lock_dir())
+    except OSError as exc:
+        return f"sandbox uids cannot be claimed in {UID_LOCKS}: {exc}"
     return None
 
 
@@ -112,9 +116,20 @@ def _cgroups_problem() -> str | None:
 L2_PROBES: dict[str, tuple[Callable[[], str | None], Callable[[], str]]] = {
     "seccomp": (_seccomp_problem, _seccomp_layer),
     "cgroups": (_cgroups_problem, lambda: "cgroup limits on processes and resident memory"),
+    "scratch_cap": (lambda: _disk().problem(),
+                    lambda: "each student worker's scratch directory is a tmpfs of its own size (course.toml scratch_mb)"),
+    "whole_tree": (lambda: None,
+                   lambda: "a student worker's processes are known by its uid: all of them are stopped while the reference "
+                           "is timed, and those a call leaves running are killed when it returns"),
 }
 """Defences on top of L1, probed in order: name -> (why it is off, or None; its line in the report)."""
 L2_NEEDS = ("seccomp", "cgroups")
+
+
+def _disk():
+    from hfcourse.sandbox import disk
+
+    return disk
 """What the level needs to be called L2."""
 
 
