@@ -52,10 +52,6 @@ def test_compare_pair(student, reference, fx, rng):
                          "only_first 是第一个列表中第二个列表没有的token，而不是两者共有的"))
     expect.equal(got, reference.compare_pair(_dir(fx), template, first, second, k), "against the reference",
                  likely=("fill the template with template.format(word) for each group", "对每个群体用 template.format(word) 填充模板"))
-    male_top, female_top = (b, a) if swap else (a, b)
-    expect.true(any(t in JOBS["male"] for t in male_top) and any(t in JOBS["female"] for t in female_top),
-                f"the skew of the fixture should show: {male!r} → {male_top}, {female!r} → {female_top}",
-                likely=("fill the first template with first and the second with second", "第一个模板填 first，第二个填 second"))
 
 
 @pytest.mark.grade(points=2, hint="pipeline(text, targets=words, top_k=len(words)) scores exactly those words; subtract the second group's from the first's.",
@@ -81,5 +77,6 @@ def test_probability_gap(student, reference, fx, rng):
     expect.close(torch.tensor([got[w] for w in words]), torch.tensor([ref[w] for w in words]), "against the reference",
                  atol=1e-6, likely=("the scores of the fill-mask pipeline with targets=words", "使用 targets=words 时 fill-mask pipeline 给出的分数"))
     toward_male = sum(got[w] for w in JOBS["male"]) - sum(got[w] for w in JOBS["female"])
-    expect.true(toward_male > 0, f"the fixture ties {JOBS['male']} to {male!r}, but the gaps say otherwise: {got}",
-                likely=("subtract the second group's probability from the first's", "用第一组的概率减去第二组的"))
+    expect.as_good(toward_male, sum(ref[w] for w in JOBS["male"]) - sum(ref[w] for w in JOBS["female"]),
+                   f"how much more {JOBS['male']} go with {male!r} than {JOBS['female']}", margin=1e-4,
+                   likely=("subtract the second group's probability from the first's", "用第一组的概率减去第二组的"))

@@ -8,7 +8,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from hfcourse import expect
 
 TOK, DATA, MODEL, METRIC = "wordpiece-uncased", "mrpc-like", "tiny-mrpc", "glue-metric"
-MARGIN = 0.15
+MARGIN = 0.05
+"""Validation accuracy may fall this far short of the reference's, trained the same way in the same run."""
 
 
 def _paths(fx) -> tuple[str, str]:
@@ -110,16 +111,14 @@ def test_fine_tune_beats_the_majority_class(student, reference, fx, rng):
     predictions = list(got["predictions"])
     expect.equal(len(predictions), len(gold), "number of predictions")
     accuracy = accuracy_score(gold, predictions)
-    majority = max(gold.count(0), gold.count(1)) / len(gold)
-    expect.true(accuracy >= majority + MARGIN,
-                f"validation accuracy {accuracy:.3f} does not beat the majority class ({majority:.3f}) by {MARGIN}",
-                likely=("call trainer.train() before predicting: the new head predicts one class until trained",
-                        "预测前先调用 trainer.train()：新的分类头在训练前只会预测同一个类别"))
+    want = reference.call("fine_tune", fx.ref(MODEL, fresh=True), fx.ref(TOK), data, metric,
+                          reference.scratch("fine-tune-run"), *run.values())
+    expect.as_good(accuracy, accuracy_score(gold, want["predictions"]), "validation accuracy", margin=MARGIN,
+                   likely=("call trainer.train() before predicting: the new head predicts one class until trained",
+                           "预测前先调用 trainer.train()：新的分类头在训练前只会预测同一个类别"))
     metrics = got["metrics"]
     for name, value in (("test_accuracy", accuracy), ("test_f1", f1_score(gold, predictions))):
         expect.true(name in metrics, f"the metrics of predict have no {name}",
                     likely=("give the trainer compute_metrics", "给trainer传入 compute_metrics"))
         expect.close(torch.tensor(float(metrics[name])), torch.tensor(value), name, atol=1e-6)
-    want = reference.call("fine_tune", fx.ref(MODEL, fresh=True), fx.ref(TOK), data, metric,
-                          reference.scratch("fine-tune-run"), *run.values())
     expect.close(torch.tensor(accuracy), torch.tensor(accuracy_score(gold, want["predictions"])), "validation accuracy vs. the reference", atol=0.05)

@@ -12,10 +12,11 @@ from hfcourse.fixtures.build_ch6 import NER_LABELS, ner_sentence
 
 TOK, DATA, BODY, METRIC = "wordpiece-cased-entities", "conll2003-like", "bert-cased-body", "seqeval-metric"
 COLUMNS = ["attention_mask", "input_ids", "labels", "token_type_ids"]
-MIN_F1 = 0.85
-"""Entity F1 on the validation split after fine-tuning (the reference reaches 1.0 in two epochs)."""
-MAX_F1_BEFORE = 0.3
-"""A fresh, random head finds next to no entity before training (the fixture's is about 0.01)."""
+F1_MARGIN = 0.15
+"""Entity F1 on the validation split after fine-tuning may fall this far short of the reference's,
+trained with the same seed in the same run (it reaches about 1.0 in two epochs)."""
+F1_BEFORE_MARGIN = 0.3
+"""Entity F1 before fine-tuning may exceed the reference's fresh head's (about 0.01) by this much."""
 COURSE_WORD_IDS = [None, 0, 1, 2, 3, 4, 5, 6, 7, 7, 8, None]
 COURSE_LABELS = [3, 0, 7, 0, 0, 0, 7, 0, 0]
 COURSE_ALIGNED = [-100, 3, 0, 7, 0, 0, 0, 7, 0, 0, 0, -100]
@@ -212,7 +213,7 @@ def test_load_model_seeds_the_new_head(student, reference, fx, rng):
     expect.close(got[body], want[body], f"{body} (from the checkpoint)", atol=0)
 
 
-def _check_predictions(predictions, gold, reported_f1: float, what: str) -> float:
+def _check_predictions(predictions, gold, reported_f1: float, what: str, reference_f1: float) -> float:
     expect.equal(len(predictions), len(gold), f"{what}: number of predicted rows")
     expect.equal([len(p) for p in predictions], [len(g) for g in gold], f"{what}: predicted labels per row",
                  likely=("one label per word: keep the positions whose label is not -100", "每个单词一个标签：保留标签不为 -100 的位置"))
@@ -220,14 +221,14 @@ def _check_predictions(predictions, gold, reported_f1: float, what: str) -> floa
     expect.close(torch.tensor(float(reported_f1)), torch.tensor(f1), f"{what}: reported F1 vs. its predictions", atol=1e-6,
                  likely=("compute the metric on the postprocessed predictions of the trained model",
                          "用训练后模型的后处理预测计算指标"))
-    expect.true(f1 >= MIN_F1, f"{what}: validation entity F1 {f1:.3f} is below {MIN_F1}",
-                likely=("train the model (trainer.train()) with the aligned labels", "用对齐后的标签训练模型（trainer.train()）"))
+    expect.as_good(f1, reference_f1, f"{what}: validation entity F1", margin=F1_MARGIN,
+                   likely=("train the model (trainer.train()) with the aligned labels", "用对齐后的标签训练模型（trainer.train()）"))
     return f1
 
 
 @pytest.mark.grade(points=2, hint="Trainer(model=…, args=…, train_dataset=…, eval_dataset=…, data_collator=DataCollatorForTokenClassification(tokenizer), compute_metrics=…, processing_class=tokenizer); evaluate, train, evaluate.",
                    hint_zh="Trainer(model=…, args=…, train_dataset=…, eval_dataset=…, data_collator=DataCollatorForTokenClassification(tokenizer), compute_metrics=…, processing_class=tokenizer)；先评估，再训练，再评估。")
-def test_fine_tune_with_trainer(student, fx, rng):
+def test_fine_tune_with_trainer(student, reference, fx, rng):
     epochs, lr, seed = rng.choice([2, 3]), rng.choice([3e-3, 5e-3]), rng.randrange(1000)
     got = student.fine_tune(str(fx.path(BODY)), _data(fx), _metric(fx), student.scratch("ner-run"), epochs, lr, seed)
     expect.true(isinstance(got, dict) and {"before", "after", "predictions"} <= set(got),
@@ -235,11 +236,12 @@ def test_fine_tune_with_trainer(student, fx, rng):
     for key in ("eval_precision", "eval_recall", "eval_f1", "eval_accuracy"):
         expect.true(key in got["before"] and key in got["after"], f"trainer.evaluate() reports no {key}",
                     likely=("pass compute_metrics=make_compute_metrics(names, metric_path)", "传入 compute_metrics=make_compute_metrics(names, metric_path)"))
-    expect.true(float(got["before"]["eval_f1"]) <= MAX_F1_BEFORE,
-                "the F1 before training is too high for a new, untrained head",
-                likely=("load the body with AutoModelForTokenClassification.from_pretrained(checkpoint, id2label=…, label2id=…) and evaluate before trainer.train()",
+    want = reference.fine_tune(str(fx.path(BODY)), _data(fx), _metric(fx), reference.scratch("ner-run"), epochs, lr, seed)
+    expect.as_good(float(got["before"]["eval_f1"]), float(want["before"]["eval_f1"]), "the F1 before training (a new, "
+                   "untrained head)", margin=F1_BEFORE_MARGIN, lower_is_better=True,
+                   likely=("load the body with AutoModelForTokenClassification.from_pretrained(checkpoint, id2label=…, label2id=…) and evaluate before trainer.train()",
                         "用 AutoModelForTokenClassification.from_pretrained(checkpoint, id2label=…, label2id=…) 加载模型，并在 trainer.train() 之前评估"))
-    _check_predictions(got["predictions"], _gold(fx), got["after"]["eval_f1"], "Trainer")
+    _check_predictions(got["predictions"], _gold(fx), got["after"]["eval_f1"], "Trainer", float(want["after"]["eval_f1"]))
 
 
 @pytest.mark.grade(points=1, hint="accelerator.prepare(model, optimizer, train_dl, eval_dl); in evaluation pad predictions and labels with pad_across_processes(…, dim=1, pad_index=-100), gather, postprocess, metric.add_batch.",
@@ -251,9 +253,9 @@ def test_train_with_accelerate(student, reference, fx, rng):
     expect.true(isinstance(got, dict) and {"f1", "predictions"} <= set(got),
                 "train_with_accelerate must return {\"f1\", \"predictions\"}")
     expect.equal(len(got["f1"]), config["epochs"], "number of F1 values (one per epoch)")
-    _check_predictions(got["predictions"], _gold(fx), got["f1"][-1], "Accelerate loop")
     # seeded head, seeded shuffling: the reference's F1 values are the same run after run
     want = reference.train_with_accelerate(config)
+    _check_predictions(got["predictions"], _gold(fx), got["f1"][-1], "Accelerate loop", float(want["f1"][-1]))
     expect.close(torch.tensor([float(v) for v in got["f1"]]), torch.tensor([float(v) for v in want["f1"]]),
                  "F1 after each epoch vs. the reference with the same seed", atol=1e-6, likely=(
                      "model.eval() before evaluating (dropout is on in training mode), and shuffle with "

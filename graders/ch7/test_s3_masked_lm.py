@@ -122,6 +122,19 @@ def test_lm_dataset(student, fx, rng):
         expect.true(rows["labels"] == rows["input_ids"], f"labels of {name} differ from input_ids")
 
 
+def _words_masked(ids, features, mask_id) -> float:
+    """The share of the features' words whose tokens are masked in ``ids``."""
+    drawn = words = 0
+    for r, f in enumerate(features):
+        groups: dict[int, set[bool]] = {}
+        for t, w in enumerate(f["word_ids"]):
+            if w is not None:
+                groups.setdefault(w, set()).add(bool(ids[r][t] == mask_id))
+        drawn += sum(True in s for s in groups.values())
+        words += len(groups)
+    return drawn / max(words, 1)
+
+
 @pytest.mark.grade(points=2, hint="Number the words of each feature, draw rng.binomial(1, p, (n_words,)), and mask every token of a drawn word; labels are -100 except at masked tokens.",
                    hint_zh="为每个 feature 的单词编号，抽取 rng.binomial(1, p, (单词数,))，把被抽中单词的所有 token 都遮盖；除被遮盖的 token 外 labels 都是 -100。")
 def test_whole_word_masking(student, reference, fx, rng):
@@ -153,9 +166,11 @@ def test_whole_word_masking(student, reference, fx, rng):
         drawn += sum(True in s for s in groups.values())
         words += len(groups)
     share = drawn / max(words, 1)
-    expect.true(abs(share - p) < 0.15, f"{share:.2f} of the words were masked with wwm_probability {p}",
-                likely=("draw one Bernoulli(wwm_probability) per word", "每个单词抽一次 Bernoulli(wwm_probability)"))
     want = reference.whole_word_masking_data_collator(features, mask_id, p, seed)
+    expect.as_good(abs(share - p), abs(_words_masked(torch.as_tensor(want["input_ids"]), features, mask_id) - p),
+                   f"{share:.2f} of the words masked with wwm_probability {p}: the distance to {p}", margin=0.1,
+                   lower_is_better=True, likely=("draw one Bernoulli(wwm_probability) per word",
+                                                 "每个单词抽一次 Bernoulli(wwm_probability)"))
     expect.equal(ids.tolist(), want["input_ids"].tolist(), "masked input_ids vs. the reference with the same seed",
                  likely=("one rng = np.random.default_rng(seed) for the whole batch, one binomial draw per feature",
                          "整个batch使用同一个 rng = np.random.default_rng(seed)，每个 feature 抽取一次 binomial"))
@@ -173,9 +188,11 @@ def test_random_masking(student, reference, fx, rng):
     expect.true(bool((labels[chosen] == original[chosen]).all()), "labels differ from the original ids at masked positions")
     expect.true(bool((got["input_ids"][~chosen] == original[~chosen]).all()), "tokens that are not predicted were changed")
     share = chosen.float().mean().item()
-    expect.true(abs(share - p) < 0.1, f"{share:.2f} of the tokens are predicted with mlm_probability {p}",
-                likely=("pass mlm_probability to the collator", "把 mlm_probability 传给 collator"))
     want = reference.random_masking(features, fx.ref(TOK), p, seed)
+    theirs = (torch.as_tensor(want["labels"]) != -100).float().mean().item()
+    expect.as_good(abs(share - p), abs(theirs - p), f"{share:.2f} of the tokens predicted with mlm_probability {p}: the "
+                   f"distance to {p}", margin=0.05, lower_is_better=True,
+                   likely=("pass mlm_probability to the collator", "把 mlm_probability 传给 collator"))
     expect.equal(got["input_ids"].tolist(), want["input_ids"].tolist(), "masked input_ids vs. the reference with the same seed",
                  likely=("give the collator seed=seed so that its masks repeat", "给 collator 传入 seed=seed，让遮盖可以复现"))
 

@@ -11,13 +11,11 @@ from hfcourse import expect
 EN, ES, TOK, MODEL, METRIC = "reviews-en", "reviews-es", "reviews-unigram", "mt5-like-init", "rouge-metric"
 NAMES = ["rouge1", "rouge2", "rougeL", "rougeLsum"]
 BOOKS = ("book", "digital_ebook_purchase")
-MARGIN = 8.0
-"""ROUGE-1 points by which the fine-tuned model must beat the lead-3 baseline on the whole
-validation split (58 rows; baseline 24.8). The reference beat it by 13.1 to 30.5 points over
-training seeds 0-153. On 30 rows the margin was noisier: 4.7 for one seed of 191."""
-ACCELERATE_MARGIN = 5.0
-"""The same for the Accelerate loop (no gradient clipping, no weight decay); the reference: 12.3 to 27.4
-points over training seeds 0-49."""
+MARGIN = 2.0
+"""ROUGE points by which a fine-tuned model may fall short of the reference's, trained with the same
+seed on the same rows in the same run (the losses must already agree). Not a bar over the lead-3
+baseline: the reference beat it by 12.3 to 30.5 points over training seeds 0-153, but the student
+is held to the reference, never to what the fixture reaches."""
 
 
 def _dirs(fx) -> tuple[str, str]:
@@ -203,13 +201,13 @@ def test_fine_tune_beats_the_baseline(student, reference, fx, rng):
                 "fine_tune must return a dict with rouge, baseline and train_loss")
     want = reference.fine_tune(fx.ref(MODEL, fresh=True), *run, reference.scratch("sum-run"), *sizes)
     _close(got["baseline"], want["baseline"], "baseline on the validation rows", atol=1e-9)
-    expect.true(float(got["rouge"]["rouge1"]) >= float(got["baseline"]["rouge1"]) + MARGIN,
-                f"fine-tuned ROUGE-1 {float(got['rouge']['rouge1']):.1f} against the lead-3 baseline's "
-                f"{float(got['baseline']['rouge1']):.1f}: it must beat it by {MARGIN:.0f} points", likely=(
-                    "train on the review bodies as inputs and the titles as labels", "以评论正文为输入、标题为标签进行训练"))
+    expect.as_good(float(got["rouge"]["rouge1"]), float(want["rouge"]["rouge1"]),
+                   f"fine-tuned ROUGE-1 (the lead-3 baseline scores {float(want['baseline']['rouge1']):.1f})",
+                   margin=MARGIN, likely=("train on the review bodies as inputs and the titles as labels",
+                                          "以评论正文为输入、标题为标签进行训练"))
     expect.close(torch.tensor(float(got["train_loss"])), torch.tensor(float(want["train_loss"])),
                  "training loss vs. the reference with the same seed", atol=0.05)
-    _close(got["rouge"], want["rouge"], "ROUGE of the fine-tuned model vs. the reference", atol=2.0)
+    _close(got["rouge"], want["rouge"], "ROUGE of the fine-tuned model vs. the reference", atol=MARGIN)
 
 
 @pytest.mark.grade(points=2,
@@ -228,12 +226,10 @@ def test_accelerate_loop_beats_the_baseline(student, reference, fx, rng):
     own = _own_rouge(["\n".join(_sentences(s.strip())) for s in summaries], titles)
     _close(got["rouge"], {n: v * 100 for n, v in own.items()}, "ROUGE of the returned summaries", atol=1e-6, likely=(
         "add every batch to the metric and compute once after the last batch", "每个batch都 add_batch，最后一个batch之后只 compute 一次"))
-    baseline = _own_rouge(["\n".join(_sentences(b)[:3]) for b in books["review_body"][:eval_rows]], titles)
-    expect.true(own["rouge1"] >= baseline["rouge1"] + ACCELERATE_MARGIN / 100,
-                f"ROUGE-1 {100 * own['rouge1']:.1f} against the lead-3 baseline's {100 * baseline['rouge1']:.1f}: "
-                f"it must beat it by {ACCELERATE_MARGIN:.0f} points", likely=(
-                    "step the optimizer and the schedule after every backward pass", "每次反向传播后调用 optimizer 和学习率调度的 step"))
     want = reference.accelerate_fine_tune(fx.ref(MODEL, fresh=True), *run)
+    theirs = _own_rouge(["\n".join(_sentences(str(s).strip())) for s in want["summaries"]], titles)
+    expect.as_good(100 * own["rouge1"], 100 * theirs["rouge1"], "ROUGE-1 of the Accelerate loop", margin=MARGIN, likely=(
+        "step the optimizer and the schedule after every backward pass", "每次反向传播后调用 optimizer 和学习率调度的 step"))
     expect.close(torch.tensor(got["losses"]), torch.tensor(want["losses"]), "training losses vs. the reference", atol=1e-3,
                  rtol=1e-3, likely=("set_seed(seed) and shuffle the train loader with torch.Generator().manual_seed(seed)",
                                     "调用 set_seed(seed)，并用 torch.Generator().manual_seed(seed) 打乱训练 loader"))

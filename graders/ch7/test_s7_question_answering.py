@@ -14,8 +14,10 @@ TOK, DATA, QA, BASE, METRIC = "wordpiece-cased-entities", "squad-like", "qa-tiny
 TRAIN_KEYS = ["attention_mask", "end_positions", "input_ids", "start_positions", "token_type_ids"]
 VALID_KEYS = ["attention_mask", "example_id", "input_ids", "offset_mapping", "token_type_ids"]
 WINDOWS = [(64, 16), (48, 16), (80, 24)]
-MIN_GAIN = 15.0
-"""Exact match (in points) that fine-tuning must add to the fresh head's; seen: about 0 before, 30-45 after."""
+EM_MARGIN = 100 * 3 / 60
+"""Exact match (in points) by which a fine-tuned model may fall short of the reference's, trained with
+the same seed in the same run: three answers of 60 (seen: about 0 for the fresh head, 30-45 after
+training; the student is held to the reference, never to what the fixture reaches)."""
 MAX_DIFFERENT = 3
 """Answers of the Accelerate loop that may differ from the reference's after the same training (of 60); seen: 0,
 and 16-18 with the model left in train mode (its dropout on) for evaluation."""
@@ -308,12 +310,11 @@ def test_fine_tune_improves_exact_match(student, reference, fx, rng):
                  "reported exact match vs. the returned predictions", atol=1e-6)
     enc = _encode(fx, examples, 64, 16)
     before = _own_scores(_own_predict(*_logits(fx, BASE, enc), _own_features(enc, examples), examples, 20, 30), examples)
-    expect.true(own["exact_match"] >= before["exact_match"] + MIN_GAIN,
-                f"exact match after fine-tuning is {own['exact_match']:.1f}, the untrained head gets {before['exact_match']:.1f}: "
-                f"training must add at least {MIN_GAIN:.0f} points", likely=(
-                    "train on the labelled windows: start_positions and end_positions must point at the answer",
-                    "在标注好的窗口上训练：start_positions 和 end_positions 必须指向答案"))
     want = reference.fine_tune(fx.ref(BASE, fresh=True), *args, reference.scratch("qa-run"), *run)
+    expect.as_good(own["exact_match"], _own_scores(_answers(want["predictions"], eval_rows), examples)["exact_match"],
+                   f"exact match after fine-tuning (the untrained head gets {before['exact_match']:.1f})", margin=EM_MARGIN,
+                   likely=("train on the labelled windows: start_positions and end_positions must point at the answer",
+                           "在标注好的窗口上训练：start_positions 和 end_positions 必须指向答案"))
     seeded = ("TrainingArguments(…, seed=seed): the Trainer seeds the new head's dropout and the shuffling with it",
               "TrainingArguments(…, seed=seed)：Trainer 用它给 dropout 和打乱顺序设定种子")
     # the same seed trains the same way: the reference gives identical losses and answers run after run
@@ -340,12 +341,12 @@ def test_accelerate_loop_improves_exact_match(student, reference, fx, rng):
                  "reported exact match vs. the returned predictions", atol=1e-6)
     enc = _encode(fx, examples, 64, 16)
     before = _own_scores(_own_predict(*_logits(fx, BASE, enc), _own_features(enc, examples), examples, 20, 30), examples)
-    expect.true(own["exact_match"] >= before["exact_match"] + MIN_GAIN,
-                f"exact match after the Accelerate loop is {own['exact_match']:.1f}, the untrained head gets "
-                f"{before['exact_match']:.1f}: training must add at least {MIN_GAIN:.0f} points", likely=(
-                    "accelerator.backward(loss), then optimizer.step(), lr_scheduler.step(), optimizer.zero_grad() for every batch",
-                    "每个batch：accelerator.backward(loss)，然后 optimizer.step()、lr_scheduler.step()、optimizer.zero_grad()"))
     want = reference.accelerate_fine_tune(fx.ref(BASE, fresh=True), *run)
+    expect.as_good(own["exact_match"], _own_scores(_answers(want["predictions"], eval_rows), examples)["exact_match"],
+                   f"exact match after the Accelerate loop (the untrained head gets {before['exact_match']:.1f})",
+                   margin=EM_MARGIN, likely=(
+                       "accelerator.backward(loss), then optimizer.step(), lr_scheduler.step(), optimizer.zero_grad() for every batch",
+                       "每个batch：accelerator.backward(loss)，然后 optimizer.step()、lr_scheduler.step()、optimizer.zero_grad()"))
     expect.close(torch.tensor(got["losses"]), torch.tensor(want["losses"]), "training losses vs. the reference",
                  atol=1e-3, rtol=1e-3, likely=("set_seed(seed) and shuffle with torch.Generator().manual_seed(seed)",
                                                "调用 set_seed(seed)，并用 torch.Generator().manual_seed(seed) 打乱"))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections import Counter
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 __all__ = ["GradeFailure", "BadReply", "reply", "fail", "true", "equal", "close", "tensor", "differs", "as_good"]
 
