@@ -274,9 +274,7 @@ class Grading:
             from hfcourse.sandbox.levels import plan
 
             sections = {sec.id for sec, _ in self.items.values()}
-            from hfcourse.sandbox import disk
-
-            capped = plan().jail and disk.supported()
+            capped = plan().jail and "scratch_cap" in plan().active
             self._pool = WorkerPool(expected=len(sections), jail=plan().jail, readable=(str(self.source.base),),
                                     preload=self.course.preload, zygote=self.zygote(),
                                     scratch_mb=max((s.scratch_mb for s in self.course.sections), default=512) if capped else None)

@@ -1,4 +1,4 @@
-"""Hostile submissions (threat model X01-X28) against the adversarial test course.
+"""Hostile submissions (threat model X01-X36) against the adversarial test course.
 
 Each case is checked six ways: (i) the targeted tests score 0 with the stated category;
 (ii) every other test scores as for the honest solution; (iii) the grader exits normally
@@ -35,6 +35,10 @@ HERE = Path(__file__).resolve().parent
 SUBMISSIONS = HERE / "submissions"
 CASES = tomllib.loads((HERE / "cases.toml").read_text())
 TESTS = ["test_add", "test_scale", "test_label", "test_total", "test_total_throughput"]
+SECTION_TESTS = {"9.1": TESTS, "9.2": ["test_save", "test_log_line"]}
+"""The tests of each section of the adversarial course; a case grades one (``section``, default 9.1)."""
+VICTIM_FILE, VICTIM_DIR = Path("/tmp/hfcourse-victim.txt"), Path("/tmp/hfcourse-victim-dir")
+"""Root's own file and folder outside every scratch, which submissions aim links at."""
 WALL_LIMIT = 150
 WATCHED = [Path("/tmp/PWNED"), Path("/tmp/hfcourse-owned.txt"), Path("/tmp/hfcourse-zip-slip.txt"),
            Path("/tmp/results.json"), Path("/tmp/report.json"), Path("/tmp/filler.bin")]
@@ -82,12 +86,12 @@ def _sandbox_processes(grader_pid: int) -> list[str]:
     return found
 
 
-def _grade(root: Path, target: Path, out: Path) -> tuple[subprocess.CompletedProcess, float]:
+def _grade(root: Path, target: Path, out: Path, sections: str = "9.1") -> tuple[subprocess.CompletedProcess, float]:
     env = {**os.environ, "HFCOURSE_ROOT": str(root)}
     start = time.monotonic()
-    with subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(target), "--format", "json",
-                           "--out", str(out)], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True) as popen:
+    with subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(target), "--sections",
+                           *sections.split(","), "--format", "json", "--out", str(out)], cwd=root, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True) as popen:
         stdout, stderr = popen.communicate(timeout=WALL_LIMIT + 60)
     done = subprocess.CompletedProcess(popen.args, popen.returncode, stdout, stderr)
     done.pid = popen.pid
@@ -120,13 +124,38 @@ def _by_name(report: dict) -> dict[str, dict]:
     return {t["name"]: t for t in report["tests"]}
 
 
+def _plant_victims() -> None:
+    """A root-owned file and folder outside the scratch, as submissions expect to find them."""
+    shutil.rmtree(VICTIM_DIR, ignore_errors=True)
+    VICTIM_FILE.unlink(missing_ok=True)
+    VICTIM_FILE.write_text("victim")
+    VICTIM_FILE.chmod(0o600)
+    VICTIM_DIR.mkdir(mode=0o700)
+    (VICTIM_DIR / "secret.txt").write_text("secret")
+
+
+def _victims_untouched() -> list[str]:
+    """What changed in the victims (owner, mode, content, entries): nothing, or a list of it."""
+    changed = []
+    for path, mode in ((VICTIM_FILE, 0o600), (VICTIM_DIR, 0o700), (VICTIM_DIR / "secret.txt", None)):
+        info = path.lstat()
+        if info.st_uid != os.getuid() or (mode is not None and info.st_mode & 0o7777 != mode):
+            changed.append(f"{path}: owner {info.st_uid}, mode {oct(info.st_mode & 0o7777)}")
+    if VICTIM_FILE.read_text() != "victim":
+        changed.append(f"{VICTIM_FILE}: content changed")
+    if sorted(p.name for p in VICTIM_DIR.iterdir()) != ["secret.txt"]:
+        changed.append(f"{VICTIM_DIR}: now holds {sorted(p.name for p in VICTIM_DIR.iterdir())}")
+    return changed
+
+
 def test_honest_solution_scores_full_marks(course, tmp_path):
     root, canary = course
-    proc, _ = _grade(root, root / "solutions", tmp_path / "report.json")
+    proc, _ = _grade(root, root / "solutions", tmp_path / "report.json", ",".join(SECTION_TESTS))
     report = json.loads((tmp_path / "report.json").read_text())
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert [t["name"] for t in report["tests"]] == TESTS
-    assert report["score"] == report["max_score"] == len(TESTS), [(t["name"], t["message"]) for t in report["tests"]]
+    every = [t for tests in SECTION_TESTS.values() for t in tests]
+    assert sorted(t["name"] for t in report["tests"]) == sorted(every)
+    assert report["score"] == report["max_score"] == len(every), [(t["name"], t["message"]) for t in report["tests"]]
     assert report["sandbox"]["level"] == plan().level
 
 
@@ -141,9 +170,12 @@ def test_adversarial_submission(name, course, tmp_path):
     before_course, before_submission = _tree_digest(root), _tree_digest(submission) if submission.is_dir() else None
     for path in WATCHED:
         path.unlink(missing_ok=True)
+    _plant_victims()
     out = tmp_path / "report.json"
+    section = case.get("section", "9.1")
+    TESTS = SECTION_TESTS[section]
 
-    proc, seconds = _grade(root, submission, out)
+    proc, seconds = _grade(root, submission, out, section)
 
     # (iii) normal exit and a valid, complete report
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -188,6 +220,7 @@ def test_adversarial_submission(name, course, tmp_path):
     if before_submission is not None:
         assert _tree_digest(submission) == before_submission, "the submission directory changed"
     assert [p for p in WATCHED if p.exists()] == []
+    assert _victims_untouched() == [], "a file outside the scratch was changed"
     # (vi) bounded wall time
     assert seconds < WALL_LIMIT
 
@@ -197,7 +230,7 @@ def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
     out = tmp_path / "report.json"
     env = {**os.environ, "HFCOURSE_ROOT": str(root)}
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(SUBMISSIONS / "x14_hang"),
-                             "--format", "json", "--out", str(out)], cwd=root, env=env,
+                             "--sections", "9.1", "--format", "json", "--out", str(out)], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
     # interrupt while a hanging call is in progress: once the student's worker runs, plus a moment
     deadline = time.monotonic() + 90
@@ -210,3 +243,34 @@ def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
     assert report["interrupted"] is True
     assert [t["name"] for t in report["tests"]] == TESTS
     assert all(t["points"] == 0 for t in report["tests"] if t["status"] != "passed")
+
+
+def test_a_saved_directory_that_is_a_link_is_refused_on_a_real_section(tmp_path):
+    """2.4's save_tokenizer saves nothing: it links the directory it was given to the fixture
+    tokenizer's folder (readable in the sandbox) and returns that folder's names. A grader that
+    lists and loads the directory through the link passes it; the link must be refused."""
+    import re
+
+    from hfcourse.paths import course_root
+
+    real = course_root()
+    solution = (real / "solutions" / "ch2" / "s4_tokenizers.py").read_text()
+    linked = ('def save_tokenizer(tokenizer, directory):\n'
+              '    import os\n'
+              '    os.symlink(tokenizer.name_or_path, directory)\n'
+              '    return sorted(os.listdir(tokenizer.name_or_path))\n\n\n')
+    module, count = re.subn(r"def save_tokenizer\(.*?(?=\ndef |\Z)", linked, solution, count=1, flags=re.S)
+    assert count == 1
+    submission = tmp_path / "submission"
+    (submission / "ch2").mkdir(parents=True)
+    (submission / "ch2" / "s4_tokenizers.py").write_text(module)
+    out = tmp_path / "report.json"
+    env = {**os.environ, "HFCOURSE_ROOT": str(real)}
+    done = subprocess.run([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(submission), "--sections", "2.4",
+                           "--format", "json", "--out", str(out)], cwd=real, env=env, capture_output=True, text=True,
+                          timeout=WALL_LIMIT + 60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    tests = _by_name(json.loads(out.read_text()))
+    saved = tests.pop("test_save_tokenizer")
+    assert saved["points"] == 0 and saved["category"] == "REJECTED" and "is a link" in saved["message"], saved
+    assert all(t["status"] == "passed" for t in tests.values()), [(n, t["category"]) for n, t in tests.items()]

@@ -184,6 +184,8 @@ def copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budg
             except FileNotFoundError:
                 dest.mkdir(mode=0o700)
                 return dest
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise Refused(f"{shown} is {_kind(mode)}: save real files into the directory you were given")
             if i == len(names) - 1 and stat.S_ISREG(mode):
                 try:
                     leaf = os.open(name, _FILE_FLAGS, dir_fd=fd)
