@@ -107,8 +107,12 @@ class FairTiming:
         other = "reference" if side == "student" else "student"
         if self._active != side:
             tree = self.sides[other].tree
-            if tree is not None:
-                tree.stop()
+            if tree is not None and not tree.stop() and other == "student":
+                # processes appearing faster than they can be stopped (a fork loop): the student's
+                # processes outside its worker are not needed between calls, so they go
+                tree.kill_strays()
+                if not tree.stop():
+                    raise UnfairMeasurement("the student's processes could not be stopped while the reference was timed")
             mine = self.sides[side].tree
             if mine is not None:
                 mine.resume()

@@ -44,7 +44,7 @@ class Refused(Exception):
 class Budget:
     """How much :func:`copy_out` may copy."""
 
-    bytes: int = 512 << 20
+    bytes: int = 128 << 20
     files: int = 20_000
 
 
