@@ -61,9 +61,11 @@ def test_the_whole_tree_stops_and_resumes(family):
     time.sleep(0.3)
     assert family.cpu_seconds() - used < 0.05, "a stopped tree used CPU"
     family.resume()
-    time.sleep(0.3)
     assert "T" not in _states(family)
-    assert family.cpu_seconds() - used > 0.1
+    deadline = time.monotonic() + 10
+    while family.cpu_seconds() - used < 0.05 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert family.cpu_seconds() - used >= 0.05, "a resumed tree used no CPU"
 
 
 def test_strays_are_killed_and_the_worker_is_not(family):
