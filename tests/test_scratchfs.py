@@ -171,3 +171,26 @@ def test_the_scratch_root_itself_may_not_be_a_link(tmp_path):
     with pytest.raises(OSError):
         scratchfs.ensure_dir(tmp_path / "scratch", "x")
     assert list(real.iterdir()) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a tmpfs needs root")
+def test_a_full_capped_scratch_is_the_students_disk_not_the_graders(tmp_path):
+    """The scratch as its own tmpfs (sandbox.disk): a student who filled it makes the grader's
+    own writes fail as DISK, its fault, never a grader error."""
+    from hfcourse.sandbox import disk
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    disk.mount_scratch(scratch, 1 << 20)
+    try:
+        with pytest.raises(OSError) as full:
+            (scratch / "filler").write_bytes(b"x" * (2 << 20))
+        assert full.value.errno == 28
+        with pytest.raises(Refused) as err:
+            scratchfs.write_file(scratch, "data/input.txt", b"y" * 4096)
+        assert err.value.category == "DISK" and "full" in err.value.message
+        disk.resize(scratch, 4 << 20)
+        scratchfs.write_file(scratch, "data/input.txt", b"y" * 4096)
+    finally:
+        assert disk.unmount(scratch)
+    assert not os.path.ismount(scratch)

@@ -48,6 +48,18 @@ class Budget:
     files: int = 20_000
 
 
+def _blame(exc: OSError, root: Path, grader_side: Path | None, shown: str) -> Exception:
+    """An OSError met in the scratch is the student's doing (it filled the scratch, took the
+    permissions away, removed what was being read), unless it concerns the scratch directory
+    itself or ``grader_side`` (the grader's own copy or source): those are re-raised as they are."""
+    mine = [str(root)] + ([str(grader_side)] if grader_side is not None else [])
+    if exc.filename is not None and any(str(exc.filename) == m or str(exc.filename).startswith(m + "/") for m in mine):
+        return exc
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return Refused(f"the scratch directory is full ({os.strerror(exc.errno)}): write less into it", "DISK")
+    return Refused(f"{shown or 'the scratch directory'} could not be used: {os.strerror(exc.errno or 0)}")
+
+
 def parts(relative: str | PurePosixPath) -> list[str]:
     """The components of a path relative to the scratch directory; absolute paths, ``..`` and
     empty names are refused."""
@@ -98,6 +110,14 @@ def _open_child_dir(dir_fd: int, name: str, shown: str) -> int:
 
 
 def ensure_dir(root: Path, relative: str | PurePosixPath, owner: int | None = None, mode: int = 0o755) -> Path:
+    """Like :func:`_ensure_dir`; an OSError in the scratch is raised as :class:`Refused`."""
+    try:
+        return _ensure_dir(root, relative, owner, mode)
+    except OSError as exc:
+        raise _blame(exc, root, None, str(relative)) from None
+
+
+def _ensure_dir(root: Path, relative: str | PurePosixPath, owner: int | None = None, mode: int = 0o755) -> Path:
     """``root/relative`` as a real directory inside ``root``: missing components are made and
     given to ``owner`` (the worker's uid, when it has one); a component that exists as anything
     but a directory (a link, above all) is refused."""
@@ -170,6 +190,14 @@ def _copy_dir(dir_fd: int, dest: Path, budget: Budget, shown: str, depth: int) -
 
 
 def copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budget | None = None) -> Path:
+    """Like :func:`_copy_out`; an OSError in the scratch is raised as :class:`Refused`."""
+    try:
+        return _copy_out(root, relative, dest, budget)
+    except OSError as exc:
+        raise _blame(exc, root, dest, str(relative)) from None
+
+
+def _copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budget | None = None) -> Path:
     """Copy what is at ``root/relative`` (a file or a directory tree) to ``dest``, which must not
     exist and lies where student code cannot reach. A path that does not exist gives an empty
     directory at ``dest`` (so "nothing was saved" reads as an empty folder)."""
@@ -208,12 +236,20 @@ def copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budg
 
 
 def write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: int | None = None) -> Path:
+    """Like :func:`_write_file`; an OSError in the scratch is raised as :class:`Refused`."""
+    try:
+        return _write_file(root, relative, data, owner)
+    except OSError as exc:
+        raise _blame(exc, root, None, str(relative)) from None
+
+
+def _write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: int | None = None) -> Path:
     """Write a trusted file into the scratch (its directory made by :func:`ensure_dir`); a file
     already there is replaced, a link or anything else in its place is refused."""
     names = parts(relative)
     if not names:
         raise Refused("a file needs a name", "BAD_OUTPUT")
-    parent = ensure_dir(root, "/".join(names[:-1]), owner) if len(names) > 1 else root
+    parent = _ensure_dir(root, "/".join(names[:-1]), owner) if len(names) > 1 else root
     fd = _open_root(parent)
     try:
         try:
@@ -241,16 +277,23 @@ def write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: in
 def copy_in(source: Path, root: Path, relative: str | PurePosixPath, owner: int | None = None) -> Path:
     """Copy a trusted file or directory tree (the grader's own, e.g. an edited data set) into the
     scratch at ``relative``, owned by ``owner``; directories are left writable for it."""
+    try:
+        return _copy_in(source, root, relative, owner)
+    except OSError as exc:
+        raise _blame(exc, root, source, str(relative)) from None
+
+
+def _copy_in(source: Path, root: Path, relative: str | PurePosixPath, owner: int | None = None) -> Path:
     names = parts(relative)
     if source.is_file():
-        return write_file(root, "/".join(names), source.read_bytes(), owner)
-    target = ensure_dir(root, "/".join(names), owner)
+        return _write_file(root, "/".join(names), source.read_bytes(), owner)
+    target = _ensure_dir(root, "/".join(names), owner)
     for path in sorted(source.rglob("*")):
         inner = "/".join([*names, *path.relative_to(source).parts])
         if path.is_symlink():
             continue
         if path.is_dir():
-            ensure_dir(root, inner, owner)
+            _ensure_dir(root, inner, owner)
         elif path.is_file():
-            write_file(root, inner, path.read_bytes(), owner)
+            _write_file(root, inner, path.read_bytes(), owner)
     return target
