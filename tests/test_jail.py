@@ -169,3 +169,45 @@ def test_seccomp_denies_namespaces_and_io_uring_but_not_threads_fork_or_torch(tm
     assert out == {"clone NEWUSER": eperm, "clone NEWNET": eperm, "clone plain": "ok", "clone3": enosys,
                    "unshare": eperm, "io_uring_setup": eperm, "fork": 7, "thread": ["thread"], "spawn": 0,
                    "torch": 256.0 ** 3}
+
+
+MEMORY_BOMBS = textwrap.dedent('''
+    import os
+    def memfds():
+        while True:  # files under the file-size limit, together past the memory limit
+            fd = os.memfd_create("bomb")
+            os.ftruncate(fd, 64 << 20)
+            os.posix_fallocate(fd, 0, 64 << 20)
+    def forked():
+        pid = os.fork()
+        if pid == 0:
+            memfds()
+        os.waitpid(pid, 0)
+        memfds()
+    def shm():
+        with open("/dev/shm/filler", "wb") as fh:
+            while True:
+                fh.write(bytes(1 << 20))
+''')
+
+
+@pytest.mark.skipif(not plan().cgroups, reason=f"cgroups unavailable: {plan().inactive.get('cgroups')}")
+def test_a_kill_at_the_memory_limit_is_memory_by_any_route(tmp_path, start_mode):
+    from hfcourse.sandbox.limits import Limits
+
+    (tmp_path / "m.py").write_text(MEMORY_BOMBS)
+    tmp_path.chmod(0o755)
+    worker = WorkerProcess("mem-test", jail=True, readable=(str(tmp_path),), preload=(), zygote=start_mode,
+                           limits=Limits(memory_bytes=1 << 30))
+    try:
+        worker.load(tmp_path / "m.py", "m", timeout=60)
+        for fn in ("memfds", "forked"):
+            with pytest.raises(StudentError) as err:
+                worker.call(fn, (), {}, timeout=120)
+            assert err.value.category == "MEMORY", (fn, err.value.category, err.value.message)
+            assert "memory limit of 1.0 GiB" in err.value.message
+        with pytest.raises(StudentError) as err:  # the private /dev/shm is a 64 MiB tmpfs: full long before
+            worker.call("shm", (), {}, timeout=120)
+        assert err.value.category in ("DISK", "EXCEPTION"), (err.value.category, err.value.message)
+    finally:
+        worker.close()
