@@ -23,13 +23,16 @@ BUSY_FAMILY = textwrap.dedent("""
     def spin():
         while True:
             pass
+    children = []
     for _ in range(2):
-        if os.fork() == 0:
+        pid = os.fork()
+        if pid == 0:
             if sys.argv[1] == "escape":
                 os.setsid()
             spin()
+        children.append(pid)
     threading.Thread(target=spin, daemon=True).start()
-    print("ready", flush=True)
+    print("ready", *children, flush=True)
     time.sleep(120)
 """)
 
@@ -40,13 +43,19 @@ def family(request):
     mode = getattr(request, "param", "stay")
     proc = subprocess.Popen([sys.executable, "-c", BUSY_FAMILY, mode], stdout=subprocess.PIPE, text=True,
                             start_new_session=True)
-    assert proc.stdout.readline().strip() == "ready"
+    ready, *children = proc.stdout.readline().split()
+    assert ready == "ready"
     time.sleep(0.2)
-    yield Tree(proc.pid)
-    for pid in Tree(proc.pid).members():
-        os.kill(pid, signal.SIGKILL)
-    proc.kill()
-    proc.wait()
+    try:
+        yield Tree(proc.pid)
+    finally:
+        for pid in map(int, children):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.kill()
+        proc.wait()
 
 
 def _states(tree: Tree) -> set[str]:
