@@ -414,3 +414,16 @@ def test_sentiment_examples_are_held_out(env: Built) -> None:
     dataset = {s.lower() for split in splits for s in split["sentence"]}
     overlap = [s for s, _ in examples if s.lower() in dataset]
     assert len(overlap) <= 3, overlap
+
+
+@slow
+def test_a_build_trains_even_inside_no_grad(course: Path) -> None:
+    """A fixture is built on first use; a grader that first loads one inside ``torch.no_grad()``
+    or ``torch.inference_mode()`` must still get it trained (6.3's RuntimeError on a fresh cache:
+    element 0 of tensors does not require grad)."""
+    import torch
+
+    with torch.no_grad(), torch.inference_mode():
+        built = fixtures.build(["tiny-sst2"], progress=lambda line: None)
+    assert (built["tiny-sst2"] / "model.safetensors").is_file()
+    assert torch.is_grad_enabled()
