@@ -427,3 +427,22 @@ def test_a_build_trains_even_inside_no_grad(course: Path) -> None:
         built = fixtures.build(["tiny-sst2"], progress=lambda line: None)
     assert (built["tiny-sst2"] / "model.safetensors").is_file()
     assert torch.is_grad_enabled()
+
+
+def test_a_build_that_behaves_differently_is_an_error_naming_it(course: Path) -> None:
+    """fixtures/digests.json records each fixture's files and outputs on probe inputs; a fresh
+    build whose outputs differ is refused (nothing installed), one that agrees installs."""
+    from hfcourse.fixtures import _digest
+
+    recorded = _digest.load_record(REPO / "fixtures")
+    assert {"wordpiece-uncased", "tiny-sst2", "ner-tiny-cased"} <= set(recorded)
+    (course / "fixtures" / _digest.RECORD).write_text(json.dumps({"wordpiece-uncased": recorded["wordpiece-uncased"]}))
+    built = fixtures.build(["wordpiece-uncased"], progress=lambda line: None)["wordpiece-uncased"]
+    assert fixtures.check_digests(["wordpiece-uncased"]) == {"wordpiece-uncased": ""}
+    wrong = json.loads(json.dumps(recorded["wordpiece-uncased"]))
+    wrong["outputs"]["ids"][0][1] += 1
+    (course / "fixtures" / _digest.RECORD).write_text(json.dumps({"wordpiece-uncased": wrong}))
+    with pytest.raises(_digest.FixtureMismatch, match="fixture 'wordpiece-uncased' does not behave like the recorded"):
+        fixtures.build(["wordpiece-uncased"], force=True, progress=lambda line: None)
+    assert not list(built.parent.glob(".*tmp-*"))  # the refused build left nothing behind
+    assert fixtures.check_digests(["wordpiece-uncased"])["wordpiece-uncased"].startswith("MISMATCH")

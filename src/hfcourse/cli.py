@@ -169,6 +169,12 @@ def _cmd_fixtures(args: argparse.Namespace) -> int:
         for name in args.names:
             print(fixtures.path(name, build=not args.no_build))
         return 0
+    if args.action == "digest":
+        results = fixtures.check_digests(args.names or None, record=args.record)
+        bad = [name for name, text in results.items() if text.startswith("MISMATCH")]
+        for name, text in results.items():
+            print(f"{name:<26} {text or 'same as recorded'}")
+        return 1 if bad else 0
     for row in fixtures.status():
         print(f"{row['name']:<20} {row['kind']:<22} {'built' if row['built'] else 'missing':<8} {row['path']}")
     return 0
@@ -220,10 +226,12 @@ def _parser() -> argparse.ArgumentParser:
     c.set_defaults(func=_cmd_check)
 
     f = sub.add_parser("fixtures", help="build, list or locate the offline fixture models, tokenizers and data sets")
-    f.add_argument("action", choices=("build", "list", "path"))
+    f.add_argument("action", choices=("build", "list", "path", "digest"),
+                   help="digest: compare the built fixtures with fixtures/digests.json (--record: record them)")
     f.add_argument("names", nargs="*")
     f.add_argument("--force", action="store_true", help="rebuild even if cached")
     f.add_argument("--no-build", action="store_true", help="with path: fail instead of building")
+    f.add_argument("--record", action="store_true", help="with digest: record the built fixtures' digests")
     f.set_defaults(func=_cmd_fixtures)
 
     h = sub.add_parser("hub", help="run the local Hub stand-in: hfcourse hub serve [--dir D] [--port P] [--seed-fixtures]")
