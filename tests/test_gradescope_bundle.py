@@ -132,7 +132,7 @@ def test_classroom_workflow_yaml(tmp_path):
 
     for line in step["run"].strip().splitlines():
         argv = line.replace("${HFCOURSE_SECTIONS:+--sections $HFCOURSE_SECTIONS}", "--sections 2.2")
-        argv = argv.replace('"$RUNNER_TEMP/hfcourse.json"', "report.json").split()
+        argv = argv.replace('"$RUNNER_TEMP/hfcourse.json"', "report.json").removesuffix(" || [ $? -eq 3 ]").split()
         assert argv[0] == "hfcourse"
         _parser().parse_args(argv[1:])
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hfcourse import manifest, mutants
+from hfcourse import manifest, mutants, stubs
 from helpers import ROOT, run_grade
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,10 @@ def test_solutions_get_full_marks(chapter, grading_server):
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda c: f"ch{c}")
-def test_stubs_score_zero_as_not_attempted(chapter, grading_server):
-    proc, report = run_grade("--target", "exercises", "--sections", str(chapter), env=grading_server)
+def test_stubs_score_zero_as_not_attempted(chapter, grading_server, tmp_path):
+    # stubs generated afresh, not exercises/: a student may have done some of those
+    pristine = stubs.write_pristine(COURSE, tmp_path / "stubs", [s for s in READY if s.chapter == chapter])
+    proc, report = run_grade("--target", str(pristine), "--sections", str(chapter), env=grading_server)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert report["score"] == 0
     wrong = [f"{t['nodeid']}: {t['category']}" for t in report["tests"] if t["category"] != "NOT_ATTEMPTED"]
@@ -84,6 +86,8 @@ def test_mutants_are_caught(batch, tmp_path, grading_server):
             missed.append(f"{mutant.id}: no grader test caught it")
         elif any(t["category"] == "NOT_ATTEMPTED" for t in failed):
             missed.append(f"{mutant.id}: reported as NOT_ATTEMPTED")
+        elif any(t["category"] == "GRADER_ERROR" for t in failed):
+            missed.append(f"{mutant.id}: reported as GRADER_ERROR (a mutant's fault is the student's)")
         elif mutant.category and {t["category"] for t in failed} != {mutant.category}:
             missed.append(f"{mutant.id}: expected only {mutant.category}, got "
                           f"{[(t['name'], t['category'], t['message'][:120]) for t in failed]}")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hfcourse.manifest import Course, Section
 
-__all__ = ["StubError", "strip", "generate", "check", "NOT_IMPLEMENTED"]
+__all__ = ["StubError", "strip", "generate", "check", "write_pristine", "NOT_IMPLEMENTED"]
 
 _BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 _END = re.compile(r"^(\s*)# END SOLUTION\s*$")
@@ -100,7 +100,8 @@ def generate(course: Course, sections: list[Section] | None = None) -> list[Path
 
 
 def check(course: Course, sections: list[Section] | None = None) -> list[Drift]:
-    """Exercise files that are missing or differ from their generated text."""
+    """Exercise files that are missing or differ from their generated text. A file edited in the
+    working tree whose committed version (git ``HEAD``) is in step is a student's work, not drift."""
     drift = []
     for sec, sol, ex in _pairs(course, sections):
         if not sol.exists():
@@ -109,6 +110,28 @@ def check(course: Course, sections: list[Section] | None = None) -> list[Drift]:
         text = strip(sol.read_text(encoding="utf-8"), sec.id, str(sol.relative_to(course.root)))
         if not ex.exists():
             drift.append(Drift(ex, "missing: run `hfcourse stubs`"))
-        elif ex.read_text(encoding="utf-8") != text:
+        elif ex.read_text(encoding="utf-8") != text and _committed(course.root, ex) != text:
             drift.append(Drift(ex, "differs from its solution: run `hfcourse stubs` (edit solutions/, never exercises/ by hand)"))
     return drift
+
+
+def _committed(root: Path, path: Path) -> str | None:
+    """The text of ``path`` as git's ``HEAD`` holds it (None outside a git checkout)."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "show", f"HEAD:{path.relative_to(root).as_posix()}"],
+                              capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return proc.stdout.decode("utf-8", "replace") if proc.returncode == 0 else None
+
+
+def write_pristine(course: Course, dest: Path, sections: list[Section] | None = None) -> Path:
+    """The stubs generated afresh from solutions/ into ``dest``, laid out like exercises/ (a
+    submission that must score 0 as NOT_ATTEMPTED, whatever a student did in exercises/)."""
+    for sec, sol, _ in _pairs(course, sections):
+        out = Path(dest) / sec.module
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(strip(sol.read_text(encoding="utf-8"), sec.id, str(sol.relative_to(course.root))), encoding="utf-8")
+    return Path(dest)

@@ -274,13 +274,14 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
 
 
 def _grade(course: Course, target: str, sections: list[Section], log: Callable[[str], None],
-           seed: int | None = None) -> dict | None:
+           seed: int | None = None, label: str | None = None) -> dict | None:
     """One grading run of ``target`` over ``sections`` in a subprocess (with ``seed``, else a
     fresh one); its JSON report, or None."""
     fd, name = tempfile.mkstemp(prefix="hfcourse-validate-", suffix=".json")
     os.close(fd)
     out = Path(name)
-    log(f"grading {target} of {len(sections)} section(s){'' if seed is None else f' with seed {seed}'}: "
+    label = label or target
+    log(f"grading {label} of {len(sections)} section(s){'' if seed is None else f' with seed {seed}'}: "
         f"{' '.join(s.id for s in sections)} …")
     started = time.monotonic()
     try:
@@ -289,14 +290,15 @@ def _grade(course: Course, target: str, sections: list[Section], log: Callable[[
              "--format", "json", "--out", str(out), *(["--seed", str(seed)] if seed is not None else [])],
             env={**os.environ, "HFCOURSE_ROOT": str(course.root)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
-        report = json.loads(out.read_text(encoding="utf-8")) if proc.returncode == 0 and out.stat().st_size else None
+        ran = proc.returncode in (0, 3)  # 3: it ran, and the course had a fault (reported as a problem below)
+        report = json.loads(out.read_text(encoding="utf-8")) if ran and out.stat().st_size else None
     finally:
         out.unlink(missing_ok=True)
     if report is None:
         log(proc.stderr[-2000:])
     else:
         passed = sum(t["status"] == "passed" for t in report["tests"])
-        log(f"  {target}: {len(report['tests'])} test(s), {passed} passed, in {time.monotonic() - started:.0f} s")
+        log(f"  {label}: {len(report['tests'])} test(s), {passed} passed, in {time.monotonic() - started:.0f} s")
     return report
 
 
@@ -346,7 +348,9 @@ def check_dynamic(course: Course, sections: list[Section], log: Callable[[str], 
     if any(report is None for _, report in runs):
         problems.append(_could_not_grade("solutions"))
     problems += _solution_failures([(seed, report) for seed, report in runs if report is not None])
-    stubbed = _grade(course, "exercises", sections, log)
+    with tempfile.TemporaryDirectory(prefix="hfcourse-stubs-") as tmp:  # not exercises/: a student may have edited it
+        stubbed = _grade(course, str(stubs.write_pristine(course, Path(tmp), sections)), sections, log,
+                         label="exercises (generated afresh from solutions/)")
     if stubbed is None:
         problems.append(_could_not_grade("exercises"))
     else:
