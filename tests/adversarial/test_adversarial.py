@@ -86,6 +86,26 @@ def _sandbox_processes(grader_pid: int) -> list[str]:
     return found
 
 
+def _descendants(pid: int) -> list[int]:
+    """Live processes below ``pid`` (children, grandchildren, ...)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                parents[int(entry.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        here = frontier.pop()
+        children = [p for p, parent in parents.items() if parent == here]
+        found += children
+        frontier += children
+    return found
+
+
 def _grade(root: Path, target: Path, out: Path, sections: str = "9.1") -> tuple[subprocess.CompletedProcess, float]:
     env = {**os.environ, "HFCOURSE_ROOT": str(root)}
     start = time.monotonic()
@@ -232,11 +252,15 @@ def test_interrupted_grading_still_writes_a_valid_report(course, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "grade", "--target", str(SUBMISSIONS / "x14_hang"),
                              "--sections", "9.1", "--format", "json", "--out", str(out)], cwd=root, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=interruptible)
-    # interrupt while a hanging call is in progress: once the student's worker runs, plus a moment
+    # interrupt while a hanging call is in progress: once the student's worker runs (at L0: once the
+    # grading has three descendants, zygote, reference and student worker), plus a moment
     deadline = time.monotonic() + 90
-    while plan().jail and not _sandbox_processes(proc.pid) and time.monotonic() < deadline and proc.poll() is None:
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _sandbox_processes(proc.pid) if plan().jail else len(_descendants(proc.pid)) >= 3:
+            break
         time.sleep(0.2)
-    time.sleep(3 if plan().jail else 12)
+    time.sleep(2)
+    assert proc.poll() is None, "the grading ended before it could be interrupted"
     proc.send_signal(2)
     proc.communicate(timeout=60)
     report = json.loads(out.read_text())
