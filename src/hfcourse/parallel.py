@@ -97,6 +97,7 @@ def merge(runs: list[RunResult], course: Course, started: float) -> RunResult:
     merged.tests = sorted((t for r in runs for t in r.tests), key=lambda t: order.get(t.section, 1 << 30))
     merged.benchmarks = [b for r in runs for b in r.benchmarks]
     merged.errors = [e for r in runs for e in r.errors]
+    merged.calls = sorted((c for r in runs for c in r.calls), key=lambda c: (order.get(c["section"], 1 << 30), c["side"]))
     return merged
 
 

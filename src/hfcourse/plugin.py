@@ -214,6 +214,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         started=datetime.fromtimestamp(grading.started, timezone.utc).isoformat(timespec="seconds"),
         duration=time.time() - grading.started, sandbox=sandbox_facts(), versions=versions(),
         interrupted=exitstatus == pytest.ExitCode.INTERRUPTED, benchmarks=grading.figures,
+        calls=sorted(grading.calls.values(), key=lambda c: (c["section"], c["side"])),
     )
     per_section: dict[str, float] = {}
     for nodeid, (section, mark) in grading.items.items():

@@ -123,6 +123,9 @@ class RunResult:
     benchmarks: list[BenchFigure] = field(default_factory=list)
     interrupted: bool = False
     errors: list[str] = field(default_factory=list)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    """The slowest call of each section and side: section, side, function, seconds, limit (its
+    per-call time limit): how much room the limits leave on this machine."""
 
     @property
     def score(self) -> float:

@@ -178,7 +178,20 @@ class StudentSide:
         return getattr(self.target, name)
 
 
-class _Reference(Target):
+class _Timed(Target):
+    """A target whose calls' round-trip times are kept (the slowest per section, against the
+    section's per-call limit: the flake sweep sizes the limits from them)."""
+
+    record: "Callable[[Target, str, float], None] | None" = None
+
+    def timed(self, fn: str, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+        value, seconds = super().timed(fn, *args, **kwargs)
+        if self.record is not None:
+            self.record(self, fn, seconds)
+        return value, seconds
+
+
+class _Reference(_Timed):
     """The reference solution's proxy: whatever fails in its worker is the course's fault."""
 
     def timed(self, *args: Any, **kwargs: Any) -> tuple[Any, float]:
@@ -251,6 +264,8 @@ class Grading:
     """How often each test has run (a GRADER_ERROR runs twice, see the plugin)."""
     used: dict[str, list[Any]] = field(default_factory=dict)
     """The workers' proxies a test used, while it may run again."""
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The slowest call per section and side (student, reference): seconds and limit."""
     control: str | None = None
     """The test now running as a control (the reference solution in the student's place)."""
     control_result: TestResult | None = None
@@ -298,12 +313,24 @@ class Grading:
 
     def student_target(self, section: Section) -> Target:
         worker = self.pool.acquire(f"student-{section.marker}", section.scratch_mb)
-        return Target("student", section, worker, self.source.module(section))
+        return self._timed(_Timed("student", section, worker, self.source.module(section)))
 
     def reference_target(self, section: Section) -> Target:
         if self._reference is None:
             self._reference = WorkerProcess("reference", preload=self.course.preload, zygote=self.zygote())
-        return _Reference("reference", section, self._reference, self.course.root / "solutions" / section.module)
+        return self._timed(_Reference("reference", section, self._reference,
+                                      self.course.root / "solutions" / section.module))
+
+    def _timed(self, target: _Timed) -> _Timed:
+        target.record = self._record_call
+        return target
+
+    def _record_call(self, target: Target, fn: str, seconds: float) -> None:
+        """Keep the slowest call of each section and side, with the per-call limit it ran under."""
+        key = f"{target.section.id} {target.kind}"
+        if seconds > self.calls.get(key, {}).get("seconds", -1.0):
+            self.calls[key] = {"section": target.section.id, "side": target.kind, "function": fn,
+                               "seconds": round(seconds, 3), "limit": float(target.section.timeout)}
 
     def release(self, target: "Target | StudentSide") -> None:
         self.pool.release(target.worker)
