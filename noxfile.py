@@ -46,6 +46,13 @@ def validate(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def flakes(session: nox.Session) -> None:
+    """Flake budget: the solutions of every section with 50 seeds, half under load, once on a fresh cache."""
+    _install(session)
+    session.run("hfcourse", "validate", "--flakes", "--seeds", "50", "--out", ".benchmarks/flakes.json", *session.posargs)
+
+
+@nox.session(default=False)
 def mutants(session: nox.Session) -> None:
     """Mutation score of the graders: killed / total per section, with the survivors."""
     _install(session)

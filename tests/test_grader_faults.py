@@ -112,3 +112,20 @@ def test_a_list_where_a_dict_was_expected_is_bad_output(tmp_path):
     unscoped = _tests(report)["test_pair_unscoped"]
     assert (unscoped["category"], unscoped["attempts"], unscoped["points"]) == ("BAD_OUTPUT", 2, 0.0)
     assert "could not use the returned value" in unscoped["message"]
+
+
+@pytest.mark.slow
+def test_the_flake_sweep_finds_grader_errors_and_passes_on_the_retry(tmp_path):
+    from hfcourse import flakes, manifest
+
+    root = tmp_path / "course"
+    shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    course = manifest.load(root / "course.toml")
+    problems, summary = flakes.sweep(course, list(course.sections), seeds=2, log=lambda line: None,
+                                     out=tmp_path / "flakes.json")
+    assert summary["runs"] == 3 and len(summary["loaded"]) == 1 and summary["fresh_cache"]
+    found = {p.where.rsplit("::", 1)[-1]: p.problem for p in problems}
+    assert set(found) == {"test_grader_raises", "test_grader_raises_once", "test_reference_fails"}
+    assert "passed only when run again" in found["test_grader_raises_once"]
+    assert summary["slowest"]["9.1"]["limit"] == 10.0
+    assert json.loads((tmp_path / "flakes.json").read_text())["runs"] == 3

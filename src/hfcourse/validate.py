@@ -23,7 +23,8 @@ from pathlib import Path
 from hfcourse import manifest, mutants, stubs
 from hfcourse.manifest import Course, Section
 
-__all__ = ["Problem", "GraderTest", "check_static", "check_dynamic", "collect_graders", "load_course"]
+__all__ = ["Problem", "GraderTest", "check_static", "check_dynamic", "collect_graders", "load_course", "grade_report",
+           "solution_failures"]
 
 ALLOWED_EXTRA = {"__init__.py", "conftest.py", "README.md"}
 """File names allowed under solutions/, exercises/ and graders/ that no section names."""
@@ -273,10 +274,10 @@ def check_static(course: Course, sections: list[Section] | None = None) -> list[
     return problems
 
 
-def _grade(course: Course, target: str, sections: list[Section], log: Callable[[str], None],
-           seed: int | None = None, label: str | None = None) -> dict | None:
+def grade_report(course: Course, target: str, sections: list[Section], log: Callable[[str], None],
+                 seed: int | None = None, label: str | None = None, env: dict[str, str] | None = None) -> dict | None:
     """One grading run of ``target`` over ``sections`` in a subprocess (with ``seed``, else a
-    fresh one); its JSON report, or None."""
+    fresh one; ``env``: extra environment, such as another fixture cache); its JSON report, or None."""
     fd, name = tempfile.mkstemp(prefix="hfcourse-validate-", suffix=".json")
     os.close(fd)
     out = Path(name)
@@ -288,7 +289,7 @@ def _grade(course: Course, target: str, sections: list[Section], log: Callable[[
         proc = subprocess.run(
             [sys.executable, "-m", "hfcourse.cli", "grade", "--target", target, "--sections", *(s.id for s in sections),
              "--format", "json", "--out", str(out), *(["--seed", str(seed)] if seed is not None else [])],
-            env={**os.environ, "HFCOURSE_ROOT": str(course.root)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env={**os.environ, "HFCOURSE_ROOT": str(course.root), **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             text=True)
         ran = proc.returncode in (0, 3)  # 3: it ran, and the course had a fault (reported as a problem below)
         report = json.loads(out.read_text(encoding="utf-8")) if ran and out.stat().st_size else None
@@ -307,13 +308,15 @@ def _could_not_grade(target: str) -> Problem:
                    f"无法评分 {target}", f"运行 `hfcourse grade --target {target}` 并修复它报告的错误")
 
 
-def _solution_failures(runs: list[tuple[int | None, dict]]) -> list[Problem]:
+def solution_failures(runs: list[tuple[int | None, dict]]) -> list[Problem]:
     """One problem per grader test that failed on the solutions in any of ``runs`` (seed,
     report), naming the seeds it failed with when there were several runs."""
     failed: dict[str, list[tuple[int | None, dict]]] = {}
     for seed, report in runs:
         for t in report["tests"]:
-            if t["status"] != "passed":
+            if t["status"] != "passed" or t.get("attempts", 1) > 1:  # a pass on the retry is a flake too
+                if t["status"] == "passed":
+                    t = {**t, "category": "GRADER_ERROR", "message": f"passed only when run again: {t['message']}"}
                 failed.setdefault(t["nodeid"], []).append((seed, t))
     problems = []
     for nodeid, hits in failed.items():
@@ -343,13 +346,13 @@ def check_dynamic(course: Course, sections: list[Section], log: Callable[[str], 
         drawn: list[int | None] = [None] if seeds <= 1 else [secrets.randbits(31) for _ in range(seeds)]
     else:
         drawn = list(seeds)
-    runs = [(seed, _grade(course, "solutions", sections, log, seed)) for seed in drawn]
+    runs = [(seed, grade_report(course, "solutions", sections, log, seed)) for seed in drawn]
     solved = runs[0][1]
     if any(report is None for _, report in runs):
         problems.append(_could_not_grade("solutions"))
-    problems += _solution_failures([(seed, report) for seed, report in runs if report is not None])
+    problems += solution_failures([(seed, report) for seed, report in runs if report is not None])
     with tempfile.TemporaryDirectory(prefix="hfcourse-stubs-") as tmp:  # not exercises/: a student may have edited it
-        stubbed = _grade(course, str(stubs.write_pristine(course, Path(tmp), sections)), sections, log,
+        stubbed = grade_report(course, str(stubs.write_pristine(course, Path(tmp), sections)), sections, log,
                          label="exercises (generated afresh from solutions/)")
     if stubbed is None:
         problems.append(_could_not_grade("exercises"))

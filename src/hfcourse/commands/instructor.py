@@ -33,7 +33,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
             return 2
         console.print("静态检查：清单、解答、练习、评分模块…" if zh else "static checks: manifest, solutions, exercises, graders…")
         problems = validate.check_static(course, chosen)
-        if not args.static and not any(not p.note for p in problems):
+        if args.flakes and not any(not p.note for p in problems):
+            from hfcourse import flakes
+
+            found, _ = flakes.sweep(course, chosen or [s for s in course.sections if s.ready], seeds=args.seeds,
+                                    log=lambda line: console.print(line, markup=False), out=args.out)
+            problems += found
+        elif not args.static and not any(not p.note for p in problems):
             problems += validate.check_dynamic(course, chosen or [s for s in course.sections if s.ready],
                                                log=lambda line: console.print(line, markup=False), seeds=args.seeds)
         elif not args.static:
@@ -159,6 +165,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     v.add_argument("--seeds", type=int, default=1, metavar="N",
                    help="grade the solutions with N random seeds and report every test that fails on any (finds graders "
                         "whose random inputs sometimes fail the reference; default: 1)")
+    v.add_argument("--flakes", action="store_true",
+                   help="the flake sweep instead of the grading checks: the --seeds seeds, half of them graded twice at "
+                        "once beside a CPU-bound process, the first on a freshly built fixture cache; every failure, a "
+                        "pass only on the retry, and a slowest call over half its limit is a problem (nox -s flakes)")
+    v.add_argument("--out", default=None, metavar="FILE", help="with --flakes: write the sweep's figures to FILE (JSON)")
     v.set_defaults(func=_cmd_validate)
 
     r = sub.add_parser("release", help="write the student repository: exercises, public tests, fixtures, harness; no solutions")

@@ -19,4 +19,3 @@ def halve(a: int) -> float:
     """a / 2; the reference solution is called with a string and fails (the course's fault)."""
     # TODO: implement halve (see the docstring)
     raise NotImplementedError("9.1 halve: not implemented yet")
-
