@@ -44,11 +44,13 @@ def test_save_writes_config_and_safetensors(student, fx):
         expect.true((folder / name).is_file(), f"{name} is missing from the saved directory",
                     likely=("use model.save_pretrained(directory), not torch.save", "使用 model.save_pretrained(directory)，不要用 torch.save"))
     original = fx.load(CLASSIFIER)
-    saved = load_file(folder / "model.safetensors")
+    with expect.reply("the saved model.safetensors"):
+        saved = load_file(folder / "model.safetensors")
     for key, value in original.state_dict().items():
         expect.true(key in saved, f"weight {key} is missing from model.safetensors")
         expect.close(saved[key], value, f"saved weight {key}", atol=0)
-    config = json.loads((folder / "config.json").read_text())
+    with expect.reply("the saved config.json"):
+        config = json.loads((folder / "config.json").read_text())
     expect.equal({int(k): v for k, v in config.get("id2label", {}).items()}, dict(original.config.id2label),
                  "id2label in the saved config")
 

@@ -71,6 +71,7 @@ def test_save_tokenizer(student, fx, rng):
     expect.equal(names, sorted(p.name for p in folder.iterdir()), "file names returned")
     for required in ("tokenizer.json", "tokenizer_config.json"):
         expect.true(required in names, f"{required} was not written")
-    reloaded = AutoTokenizer.from_pretrained(folder)
+    with expect.reply("the saved tokenizer"):
+        reloaded = AutoTokenizer.from_pretrained(folder)
     text = sample_sentences(rng, 1)[0]
     expect.equal(reloaded(text)["input_ids"], fx.load(TOK)(text)["input_ids"], "ids from the reloaded tokenizer")

@@ -17,7 +17,7 @@ def _server(target, fx, state: str, **options):
 
 
 def _requests(student, server, paths) -> list[dict]:
-    return [e for e in tgi.read_log(student.collect(server)) if e["path"] in paths]
+    return [e for e in student.saved(server, tgi.read_log, "the server's log") if e["path"] in paths]
 
 
 def _prompt(rng) -> str:

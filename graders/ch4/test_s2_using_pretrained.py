@@ -37,7 +37,7 @@ def _check_pair(got, fx, what: str, model_class: str) -> None:
 
 def _downloaded(student, svc, name: str) -> bool:
     return any(e["method"] == "GET" and e["status"] == 200 and e["path"].startswith(f"/{REPO}/resolve/")
-               and e["path"].endswith("/" + name) for e in hub.read_log(student.collect(svc)))
+               and e["path"].endswith("/" + name) for e in student.saved(svc, hub.read_log, "the Hub's log"))
 
 
 def _masked(rng) -> str:

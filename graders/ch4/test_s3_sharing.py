@@ -29,10 +29,12 @@ def _repo(rng, stem: str) -> str:
 
 
 def _weights(state_dir, repo_id: str, revision: str) -> dict:
-    blob = hub.files_at(state_dir, repo_id, revision).get("model.safetensors")
+    with expect.reply("the Hub's records"):
+        blob = hub.files_at(state_dir, repo_id, revision).get("model.safetensors")
     expect.true(blob is not None, f"{repo_id} has no model.safetensors on {revision!r}",
                 likely=("push the model with model.push_to_hub(repo_id, ...)", "用 model.push_to_hub(repo_id, ...) 上传模型"))
-    return load_safetensors(hub.read_file(state_dir, blob))
+    with expect.reply(f"model.safetensors of {repo_id} on the Hub"):
+        return load_safetensors(hub.read_file(state_dir, blob))
 
 
 def _same_weights(got: dict, name: str, fx, what: str) -> None:
@@ -61,12 +63,15 @@ def test_save_for_sharing(student, fx, rng):
                 "the directory holds pickled weights: share safetensors only",
                 likely=("use save_pretrained, not torch.save", "使用 save_pretrained，不要用 torch.save"))
     expect.equal(names, sorted(p.name for p in folder.iterdir()), "returned file names (sorted)")
-    _same_weights(load_file(folder / "model.safetensors"), MODEL, fx, "saved model.safetensors")
+    with expect.reply("the saved model.safetensors"):
+        weights = load_file(folder / "model.safetensors")
+    _same_weights(weights, MODEL, fx, "saved model.safetensors")
     from transformers import AutoTokenizer
 
     text = sample_sentences(rng, 1)[0]
-    expect.equal(AutoTokenizer.from_pretrained(str(folder))(text)["input_ids"], fx.load(TOK)(text)["input_ids"],
-                 "ids from the saved tokenizer")
+    with expect.reply("the saved tokenizer"):
+        ids = AutoTokenizer.from_pretrained(str(folder))(text)["input_ids"]
+    expect.equal(ids, fx.load(TOK)(text)["input_ids"], "ids from the saved tokenizer")
 
 
 @pytest.mark.grade(points=3, visibility="visible",
@@ -76,10 +81,12 @@ def test_push_model_and_tokenizer(student, fx, rng):
     svc, repo, message = _hub(student, fx), _repo(rng, "sst2"), rng.choice(MESSAGES)
     oid = student.push_model(fx.ref(MODEL, fresh=True), fx.ref(TOK), svc, TOKEN, repo, message)
     state_dir = student.collect(svc)
-    state = hub.repo_state(state_dir, repo)
+    with expect.reply("the Hub's records"):
+        state = hub.repo_state(state_dir, repo)
     expect.true(state is not None, f"the repo {repo} was not created on the Hub",
                 likely=("push to the repo_id you were given", "推送到给定的 repo_id"))
-    files = hub.files_at(state_dir, repo)
+    with expect.reply("the Hub's records"):
+        files = hub.files_at(state_dir, repo)
     for name in (*FILES, "README.md"):
         expect.true(name in files, f"{name} is missing from {repo} on main",
                     likely=("push both: model.push_to_hub(...) and tokenizer.push_to_hub(...)",
@@ -101,10 +108,12 @@ def test_push_revision(student, fx, rng):
     branch, message = rng.choice(["v2", "finetuned", "epoch-3"]), rng.choice(MESSAGES)
     oid = student.push_revision(fx.ref(MODEL_V2, fresh=True), svc, TOKEN, repo, branch, message)
     state_dir = student.collect(svc)
-    state = hub.repo_state(state_dir, repo) or {"refs": {}, "commits": {}}
+    with expect.reply("the Hub's records"):
+        state = hub.repo_state(state_dir, repo) or {"refs": {}, "commits": {}}
+        on_main = hub.files_at(state_dir, repo, "main")
     expect.true(branch in state["refs"], f"the repo has no branch {branch!r}",
                 likely=("pass revision=branch to push_to_hub", "给 push_to_hub 传 revision=branch"))
-    expect.true("model.safetensors" not in hub.files_at(state_dir, repo, "main"),
+    expect.true("model.safetensors" not in on_main,
                 "the model was pushed to main as well: main must stay as it was",
                 likely=("push once, with revision=branch", "只推送一次，并带上 revision=branch"))
     _same_weights(_weights(state_dir, repo, branch), MODEL_V2, fx, f"model.safetensors on {branch!r}")
@@ -144,7 +153,7 @@ def test_round_trip_identical_logits(student, reference, fx, rng):
     expect.close(got, _own_logits(fx, MODEL, texts), "logits after the round trip", atol=1e-6)
     ref_svc = _hub(reference, fx)
     expect.close(got, reference.download_logits(ref_svc, TOKEN, SEEDED, "main", texts), "logits (reference)", atol=1e-6)
-    downloads = [e for e in hub.read_log(student.collect(svc)) if e.get("op") == "download" and e.get("repo") == repo]
+    downloads = [e for e in student.saved(svc, hub.read_log, "the Hub's log") if e.get("op") == "download" and e.get("repo") == repo]
     expect.true(any(e["file"] == "model.safetensors" and e["status"] == 200 for e in downloads),
                 "the weights were not downloaded from the Hub", likely=("load by repo id inside `with online(endpoint):`",
                                                                         "在 `with online(endpoint):` 里按仓库 id 加载"))

@@ -108,13 +108,17 @@ def test_push_card(student, fx, rng):
                                                         eval_results=[result]), model_description=args["description"]))
     oid = student.push_card(content, svc, TOKEN, repo, message)
     state_dir = student.collect(svc)
-    state = hub.repo_state(state_dir, repo)
+    with expect.reply("the Hub's records"):
+        state = hub.repo_state(state_dir, repo)
     expect.true(state is not None, f"the repo {repo} was not created",
                 likely=("create it first: api.create_repo(repo_id, exist_ok=True)", "先创建仓库：api.create_repo(repo_id, exist_ok=True)"))
-    blob = hub.files_at(state_dir, repo).get("README.md")
+    with expect.reply("the Hub's records"):
+        blob = hub.files_at(state_dir, repo).get("README.md")
     expect.true(blob is not None, "README.md is missing from the repo",
                 likely=("the card must be uploaded as path_in_repo=\"README.md\"", "卡片必须以 path_in_repo=\"README.md\" 上传"))
-    expect.equal(hub.read_file(state_dir, blob).decode("utf-8"), content, "README.md on the Hub")
+    with expect.reply("the Hub's records"):
+        card = hub.read_file(state_dir, blob).decode("utf-8")
+    expect.equal(card, content, "README.md on the Hub")
     expect.equal(state["commits"][state["refs"]["main"]]["summary"], message, "commit message",
                  likely=("pass commit_message=message to upload_file", "给 upload_file 传 commit_message=message"))
     expect.equal(oid, state["refs"]["main"], "returned commit id",
@@ -130,10 +134,13 @@ def test_pushed_card_metadata(student, fx, rng):
     args, svc = _args(rng), _hub(student, fx)
     student.push_card(_content(student, args), svc, TOKEN, SEEDED, rng.choice(MESSAGES))
     state_dir = student.collect(svc)
-    files = hub.files_at(state_dir, SEEDED)
+    with expect.reply("the Hub's records"):
+        files = hub.files_at(state_dir, SEEDED)
     expect.true("README.md" in files, f"README.md is missing from {SEEDED}")
     expect.true(all(name in files for name in ("config.json", "model.safetensors", "tokenizer.json")),
                 f"the model files of {SEEDED} are gone: upload the README only")
-    data = _data(hub.read_file(state_dir, files["README.md"]).decode("utf-8"))
+    with expect.reply("the Hub's records"):
+        text = hub.read_file(state_dir, files["README.md"]).decode("utf-8")
+    data = _data(text)
     expect.equal(data.license, args["license"], "license in the pushed card")
     _check_eval(data, args, "the pushed card")

@@ -94,7 +94,7 @@ def test_load_remote(student, rng):
     server, names, want = _remote(student, rng, "remote")
     got = student.call("load_remote", server, names, probe="ch5:remote")
     for _ in range(20):
-        log = files_service.read_log(student.collect(server))
+        log = student.saved(server, files_service.read_log, "the file server's log")
         fetched = {e["path"].lstrip("/") for e in log if e["method"] == "GET" and e["status"] in (200, 206)}
         if set(names.values()) <= fetched:
             break

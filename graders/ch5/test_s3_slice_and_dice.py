@@ -205,7 +205,8 @@ def test_save_and_reload(student, rng):
     folder = student.collect(target)
     expect.true((folder / "dataset_dict.json").is_file(), "the directory holds no dataset_dict.json",
                 likely=("save the whole DatasetDict with save_to_disk", "用 save_to_disk 保存整个 DatasetDict"))
-    saved = datasets.load_from_disk(str(folder))
+    with expect.reply("the saved data set"):
+        saved = datasets.load_from_disk(str(folder))
     for split in ("train", "test"):
         likely = ("save_to_disk(directory), then return load_from_disk(directory)", "先 save_to_disk(directory)，再返回 load_from_disk(directory)")
         expect.equal(saved[split].to_list(), dd[split].to_list(), f"{split!r} as saved on disk", likely)

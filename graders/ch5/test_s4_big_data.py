@@ -109,7 +109,7 @@ def test_stream_first_remote(student, fx, rng):
     n = rng.randint(20, 200)
     got = student.call("stream_first", server, n)
     expect.equal(got, _head(raw / PUBMED, n), f"the first {n} records from the server", STREAM_LIKELY)
-    log = files_service.read_log(student.collect(server))
+    log = student.saved(server, files_service.read_log, "the file server's log")
     sent, size = sum(e["bytes"] for e in log), (raw / PUBMED).stat().st_size
     expect.true(sent < 0.75 * size, f"the server sent {sent / 2**20:.0f} MiB of a {size / 2**20:.0f} MiB file for {n} records",
                 STREAM_LIKELY)

@@ -30,7 +30,7 @@ def _issues(seed: int, n: int, repo: str, long_threads: int = 0) -> list[tuple[d
 
 
 def _log(student, server, kind: str = "issues") -> list[dict]:
-    entries = github.read_log(student.collect(server))
+    entries = student.saved(server, github.read_log, "the GitHub server's log")
     return [e for e in entries if e["path"].endswith("/" + kind)]
 
 
@@ -87,7 +87,8 @@ def _check_fetch(student, server, path, want: list[int], per_page: int, what: st
     saved = student.collect(path)
     expect.true(saved.is_file(), f"{what}: no file was written at the returned path", where)
     expect.true(saved.name.endswith("-issues.jsonl"), f"{what}: the file is named {saved.name}", where)
-    numbers = [r.get("number") for r in _read_jsonl(saved)]
+    with expect.reply("the issues file"):
+        numbers = [r.get("number") for r in _read_jsonl(saved)]
     twice = sorted(n for n in set(numbers) if numbers.count(n) > 1)
     expect.true(not twice, f"{what}: issues {twice[:8]} appear more than once", PAGE_LIKELY)
     expect.equal(numbers, want, f"{what}: issue numbers in the file, newest first",
@@ -110,7 +111,7 @@ def test_fetch_issues_every_issue_once(student, rng):
     path = student.call("fetch_issues", server, OWNER, repo, total, per_page, token, student.scratch("all-issues"))
     want = [i["number"] for i, _ in _issues(seed, total, repo)]
     _check_fetch(student, server, path, want, per_page, "fetch_issues")
-    records = {r["number"]: r for r in _read_jsonl(student.collect(path))}
+    records = {r["number"]: r for r in student.saved(path, _read_jsonl, "the issues file")}
     for issue, _ in _issues(seed, total, repo):
         expect.equal(records[issue["number"]].get("pull_request") is not None, "pull_request" in issue,
                      f"whether issue {issue['number']} has a pull_request",
@@ -189,8 +190,10 @@ def _check_card(path, owner: str, repo: str, n: int) -> None:
     from huggingface_hub import DatasetCard
 
     expect.true(path.is_file(), f"no dataset card at {path.name}", likely=("save the card as README.md", "把卡片保存为 README.md"))
-    card = DatasetCard.load(path)
-    data, name = card.data.to_dict(), f"{owner}/{repo} GitHub issues"
+    with expect.reply("the saved dataset card"):
+        card = DatasetCard.load(path)
+        data = card.data.to_dict()
+    name = f"{owner}/{repo} GitHub issues"
     tag = "n<1K" if n < 1000 else "1K<n<10K"
     for key, want in (("language", ["en"]), ("license", ["apache-2.0"]), ("pretty_name", [name]), ("size_categories", [tag]),
                       ("task_categories", ["text-classification", "text-retrieval"])):
@@ -223,7 +226,8 @@ def test_build_issues_dataset(student, rng):
     directory = student.collect(student.call("build_issues_dataset", server, OWNER, repo, n, token, student.scratch("build")))
     expect.true((directory / "dataset_info.json").is_file(), "the returned directory holds no data set saved with save_to_disk",
                 likely=("issues.save_to_disk(out_dir / \"github-issues\") and return that directory", "issues.save_to_disk(out_dir / \"github-issues\") 并返回这个目录"))
-    ds = datasets.load_from_disk(str(directory))
+    with expect.reply("the saved data set"):
+        ds = datasets.load_from_disk(str(directory))
     issues = _issues(seed, n, repo)
     expect.equal(ds["number"][:], [i["number"] for i, _ in issues], "issue numbers of the saved data set", PAGE_LIKELY)
     expect.equal(ds["is_pull_request"][:], ["pull_request" in i for i, _ in issues], "is_pull_request of the saved data set",

@@ -74,7 +74,8 @@ def test_train_code_tokenizer(student, reference, fx, rng):
     expect.equal(spec["model"]["merges"], ref["model"]["merges"], "merges learned on the code corpus",
                  likely=("iterate over every row of the train split, in order", "按顺序遍历 train 划分的每一行"))
     expect.true((folder / "tokenizer.json").is_file(), "save_pretrained(directory) wrote no tokenizer.json")
-    reloaded = AutoTokenizer.from_pretrained(folder)
+    with expect.reply("the saved tokenizer"):
+        reloaded = AutoTokenizer.from_pretrained(folder)
     sample = code[rng.randrange(len(code))]
     expect.equal(reloaded.tokenize(sample), new.encode(sample).tokens, "tokens of held-out code from the saved tokenizer")
 

@@ -151,7 +151,7 @@ def test_wrap(student, reference, fx, rng):
         expect.equal(got["special"], special, f"special tokens of the wrapped {family} tokenizer")
         expect.equal(got["padding_side"], "left" if family == "unigram" else "right", f"padding side of the {family} tokenizer",
                      likely=("XLNet pads on the left: padding_side=\"left\"", "XLNet 在左侧补齐：padding_side=\"left\""))
-        reloaded = AutoTokenizer.from_pretrained(student.collect(target))
+        reloaded = student.saved(target, AutoTokenizer.from_pretrained, f"the saved {family} tokenizer")
         backend = Tokenizer.from_str(built)
         expect.equal(reloaded(texts[0])["input_ids"], backend.encode(texts[0]).ids, f"ids from the saved {family} tokenizer")
         if family == "unigram":

@@ -8,7 +8,7 @@ import shutil
 import stat
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from hfcourse.manifest import Course, Section
 from hfcourse.paths import scratch_dir
@@ -319,6 +319,19 @@ class Target:
         A link or a special file there fails the test (REJECTED: save real files into the
         directory you were given); nothing there gives an empty directory."""
         return self.worker.collect(self._relative(path))
+
+    def saved(self, path: ScratchPath | Service | Path, load: Callable[[Path], Any], what: str) -> Any:
+        """``load`` (``AutoTokenizer.from_pretrained``, a log reader, ``datasets.load_from_disk``)
+        applied to what this worker's code saved at ``path``, collected first. For the student,
+        whatever fails while it is loaded is the student's (BAD_OUTPUT naming ``what``): the files
+        are its reply. For the reference, a failure is the grader's."""
+        copy = self.collect(path)
+        if self.kind != "student":
+            return load(copy)
+        from hfcourse import expect
+
+        with expect.reply(what):
+            return load(copy)
 
     def put(self, source: Path | bytes, name: str) -> ScratchPath:
         """Put a file or directory the grader made (or a file's ``bytes``) at ``name`` in this

@@ -14,7 +14,8 @@ def test_save(student, rng):
     names = student.save(target, text)
     folder = student.collect(target)
     expect.equal(names, sorted(p.name for p in folder.iterdir()), "file names returned")
-    expect.equal((folder / "note.txt").read_text(encoding="utf-8"), text, "the saved note")
+    saved = student.saved(target, lambda copy: (copy / "note.txt").read_text(encoding="utf-8"), "the saved note")
+    expect.equal(saved, text, "the saved note")
 
 
 @pytest.mark.grade(points=1, hint="append to state/log.txt", hint_zh="追加写入 state/log.txt")
@@ -23,4 +24,5 @@ def test_log_line(student, rng):
     log = student.scratch("state/inner/log.txt")  # the grader makes state/inner for the student
     for text in texts:
         student.log_line(ScratchPath("state/inner"), text)
-    expect.equal(student.collect(log).read_text(encoding="utf-8").splitlines(), texts, "lines of the log")
+    lines = student.saved(log, lambda copy: copy.read_text(encoding="utf-8").splitlines(), "the log")
+    expect.equal(lines, texts, "lines of the log")
