@@ -60,6 +60,14 @@ def _blame(exc: OSError, root: Path, grader_side: Path | None, shown: str) -> Ex
     return Refused(f"{shown or 'the scratch directory'} could not be used: {os.strerror(exc.errno or 0)}")
 
 
+def _guarded(root: Path, grader_side: Path | None, relative: str | PurePosixPath, fn, *args):
+    """``fn(*args)``, with an OSError in the scratch raised as :class:`Refused` (see :func:`_blame`)."""
+    try:
+        return fn(*args)
+    except OSError as exc:
+        raise _blame(exc, root, grader_side, str(relative)) from None
+
+
 def parts(relative: str | PurePosixPath) -> list[str]:
     """The components of a path relative to the scratch directory; absolute paths, ``..`` and
     empty names are refused."""
@@ -111,10 +119,7 @@ def _open_child_dir(dir_fd: int, name: str, shown: str) -> int:
 
 def ensure_dir(root: Path, relative: str | PurePosixPath, owner: int | None = None, mode: int = 0o755) -> Path:
     """Like :func:`_ensure_dir`; an OSError in the scratch is raised as :class:`Refused`."""
-    try:
-        return _ensure_dir(root, relative, owner, mode)
-    except OSError as exc:
-        raise _blame(exc, root, None, str(relative)) from None
+    return _guarded(root, None, relative, _ensure_dir, root, relative, owner, mode)
 
 
 def _ensure_dir(root: Path, relative: str | PurePosixPath, owner: int | None = None, mode: int = 0o755) -> Path:
@@ -159,6 +164,20 @@ def _copy_file(src_fd: int, dest: Path, budget: Budget, shown: str) -> None:
             out.write(chunk)
 
 
+def _copy_named_file(dir_fd: int, name: str, dest: Path, budget: Budget, shown: str) -> None:
+    """Copy the regular file ``name`` of the directory ``dir_fd`` (opened without following a link)."""
+    try:
+        fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _refuse_kind(shown, dir_fd, name, "file") from None
+        raise
+    try:
+        _copy_file(fd, dest, budget, shown)
+    finally:
+        os.close(fd)
+
+
 def _copy_dir(dir_fd: int, dest: Path, budget: Budget, shown: str, depth: int) -> None:
     if depth > _MAX_DEPTH:
         raise Refused(f"{shown} is nested more than {_MAX_DEPTH} directories deep", "RESULT_TOO_BIG")
@@ -175,26 +194,14 @@ def _copy_dir(dir_fd: int, dest: Path, budget: Budget, shown: str, depth: int) -
             finally:
                 os.close(child)
         elif stat.S_ISREG(mode):
-            try:
-                fd = os.open(name, _FILE_FLAGS, dir_fd=dir_fd)
-            except OSError as exc:
-                if exc.errno == errno.ELOOP:
-                    raise _refuse_kind(inner, dir_fd, name, "file") from None
-                raise
-            try:
-                _copy_file(fd, dest / name, budget, inner)
-            finally:
-                os.close(fd)
+            _copy_named_file(dir_fd, name, dest / name, budget, inner)
         else:
             raise Refused(f"{inner} is {_kind(mode)}: save real files into the directory you were given")
 
 
 def copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budget | None = None) -> Path:
     """Like :func:`_copy_out`; an OSError in the scratch is raised as :class:`Refused`."""
-    try:
-        return _copy_out(root, relative, dest, budget)
-    except OSError as exc:
-        raise _blame(exc, root, dest, str(relative)) from None
+    return _guarded(root, dest, relative, _copy_out, root, relative, dest, budget)
 
 
 def _copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Budget | None = None) -> Path:
@@ -215,16 +222,7 @@ def _copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Bud
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise Refused(f"{shown} is {_kind(mode)}: save real files into the directory you were given")
             if i == len(names) - 1 and stat.S_ISREG(mode):
-                try:
-                    leaf = os.open(name, _FILE_FLAGS, dir_fd=fd)
-                except OSError as exc:
-                    if exc.errno == errno.ELOOP:
-                        raise _refuse_kind(shown, fd, name, "file") from None
-                    raise
-                try:
-                    _copy_file(leaf, dest, budget, shown)
-                finally:
-                    os.close(leaf)
+                _copy_named_file(fd, name, dest, budget, shown)
                 return dest
             child = _open_child_dir(fd, name, shown)
             os.close(fd)
@@ -237,10 +235,7 @@ def _copy_out(root: Path, relative: str | PurePosixPath, dest: Path, budget: Bud
 
 def write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: int | None = None) -> Path:
     """Like :func:`_write_file`; an OSError in the scratch is raised as :class:`Refused`."""
-    try:
-        return _write_file(root, relative, data, owner)
-    except OSError as exc:
-        raise _blame(exc, root, None, str(relative)) from None
+    return _guarded(root, None, relative, _write_file, root, relative, data, owner)
 
 
 def _write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: int | None = None) -> Path:
@@ -277,10 +272,7 @@ def _write_file(root: Path, relative: str | PurePosixPath, data: bytes, owner: i
 def copy_in(source: Path, root: Path, relative: str | PurePosixPath, owner: int | None = None) -> Path:
     """Copy a trusted file or directory tree (the grader's own, e.g. an edited data set) into the
     scratch at ``relative``, owned by ``owner``; directories are left writable for it."""
-    try:
-        return _copy_in(source, root, relative, owner)
-    except OSError as exc:
-        raise _blame(exc, root, source, str(relative)) from None
+    return _guarded(root, source, relative, _copy_in, source, root, relative, owner)
 
 
 def _copy_in(source: Path, root: Path, relative: str | PurePosixPath, owner: int | None = None) -> Path:
