@@ -38,7 +38,7 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
     structural: a ``StudentError`` (raised by the student's worker, or when its reply was
     decoded), a failed ``expect`` check and an exception inside an ``expect.reply`` scope are
     the student's; anything else (fixtures, the reference worker, the grader's own model
-    calls, services) is GRADER_ERROR. Hidden tests keep no expected values in their message
+    calls, services, a bare ``assert`` in grader or library code) is GRADER_ERROR. Hidden tests keep no expected values in their message
     (it reaches reports and logs)."""
     hidden = result.visibility == "hidden"
     if isinstance(exc, BadReply) and isinstance(exc.cause, StudentError):
@@ -52,9 +52,6 @@ def classify(result: TestResult, exc: BaseException | None) -> None:
         result.message = exc.public if hidden else exc.message
         result.message_zh = exc.public_zh if hidden else exc.message_zh
         result.likely, result.likely_zh = exc.likely, exc.likely_zh
-    elif isinstance(exc, AssertionError):
-        result.category = "WRONG_RESULT"
-        result.message = "assertion failed" if hidden else (str(exc).splitlines() or ["assertion failed"])[0][:500]
     elif isinstance(exc, BadReply):
         cause = exc.cause
         first = "" if hidden else ": " + (str(cause).splitlines() or [""])[0][:300]
