@@ -147,11 +147,80 @@ def test_the_servers_scratch_is_its_own_and_survives_a_sweep(served):
     assert not mine[0].exists()
 
 
-def test_other_settings_get_their_own_server(served):
+def test_other_settings_are_not_served_by_this_server(served):
+    """The checkout's one server is listed under other settings too, as one the next check replaces."""
     _, cli = served
     assert cli("server", "status").returncode == 0
     other = cli("server", "status", HFCOURSE_SANDBOX="L0")
-    assert other.returncode == 1 and "no check server" in other.stdout
+    assert other.returncode == 1 and "pid" in other.stdout and "starts a fresh one" in other.stdout
+
+
+def _wait_for_server(cli, seconds: float = 240) -> subprocess.CompletedProcess:
+    deadline = time.monotonic() + seconds
+    while True:
+        status = cli("server", "status")
+        if status.returncode == 0 or time.monotonic() > deadline:
+            return status
+        time.sleep(1)
+
+
+def _other_interpreter_name() -> str:
+    """Another name of this interpreter (a notebook kernel's ``python3`` beside the console's ``python``)."""
+    here = Path(sys.executable)
+    for name in ("python3", "python3.11", "python3.12", "python3.10", "python3.13", "python"):
+        other = here.with_name(name)
+        if other.name != here.name and other.exists() and other.resolve() == here.resolve():
+            return str(other)
+    pytest.skip("this interpreter has no second name beside it")
+
+
+def test_a_redirected_check_starts_the_one_server_a_notebook_shares(tmp_path):
+    """Output captured (not a terminal): the first check still starts the checkout's server; a
+    check through another name of the interpreter (as a notebook's check cell runs) uses it, and
+    `server status` / `server stop` see it."""
+    root = tmp_path / "course"
+    shutil.copytree(COURSE, root, ignore=shutil.ignore_patterns("__pycache__"))
+    runtime = Path(tempfile.mkdtemp(prefix="hfr-"))
+    env = {"HFCOURSE_ROOT": str(root), "HFCOURSE_SERVER": "", "XDG_RUNTIME_DIR": str(runtime)}
+
+    def cli(*args: str):
+        return run_cli(*args, cwd=root, env=env, timeout=300)
+
+    try:
+        first = cli("check", "9.1", "--target", "solutions")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert _wait_for_server(cli).returncode == 0, "a redirected check did not start the server"
+        kernel = subprocess.run([_other_interpreter_name(), "-m", "hfcourse.cli", "check", "9.1", "--target",
+                                 "solutions"], cwd=root / "ch9" if (root / "ch9").is_dir() else root,
+                                capture_output=True, text=True, timeout=300,
+                                env={**os.environ, **env, "HFCOURSE_SERVER": "1"})
+        assert kernel.returncode == 0 and "5 / 5" in _score_line(kernel.stdout), kernel.stdout + kernel.stderr
+        status = cli("server", "status")
+        assert status.stdout.count("pid ") == 1 and "1 command(s) served" in status.stdout, status.stdout
+        assert list(runtime.glob("hfcourse-*/check-*.sock")) == list(runtime.glob("hfcourse-*/*.sock"))
+        assert len(list(runtime.glob("hfcourse-*/*.sock"))) == 1
+        assert "1 check server(s)" in cli("server", "stop").stdout
+        assert cli("server", "status").returncode == 1
+    finally:
+        cli("server", "stop")
+        shutil.rmtree(runtime, ignore_errors=True)
+
+
+def test_stop_stops_every_server_of_the_checkout(served):
+    """A server of an older hfcourse, on a socket of another name, is the checkout's too."""
+    _, cli = served
+    runtime = Path(cli.env["XDG_RUNTIME_DIR"])
+    sock = next(runtime.glob("hfcourse-*/check-*.sock"))
+    older = sock.with_name("check-0123456789abcdef.sock")
+    os.link(sock, older)  # the same server answering on a second name: listed twice, once per socket
+    try:
+        status = cli("server", "status")
+        assert status.stdout.count("pid ") == 2, status.stdout
+        assert "check server(s) of this checkout stopped" in cli("server", "stop").stdout
+        after = cli("server", "status")
+        assert after.returncode == 1 and "pid " not in after.stdout
+    finally:
+        older.unlink(missing_ok=True)
 
 
 def test_stop_removes_the_server(served):

@@ -124,11 +124,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from hfcourse.paths import course_root
 
     code = _check_here(args)
-    if server.enabled() and (sys.stdout.isatty() or os.environ.get("HFCOURSE_SERVER") == "1"):
+    if server.enabled():  # a terminal, a redirect or a notebook alike: the next check is served warm
         try:
-            server.start(course_root())  # in the background: the next check is served warm
+            server.start(course_root())
         except OSError as exc:
-            print(f"note: the check server could not start ({exc}); checks run without it", file=sys.stderr)
+            print(f"note: the check server could not start ({exc}); checks run without it until "
+                  "`hfcourse server start` works", file=sys.stderr)
     return code
 
 

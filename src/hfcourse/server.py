@@ -9,12 +9,14 @@ process first forks its worker zygote, before it has read anything of the reques
 never hold the caller's environment or the graders' code. Only the user who owns the socket can
 connect (its directory is private and the peer's uid is checked).
 
-The server is keyed by the Python executable, the versions of the libraries it imported, the
-hfcourse code, course.toml and the settings that change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``): after any
-change a check starts a fresh server, and the old one leaves when idle. A check run locally
-starts the server in the background when its output is a terminal (or ``HFCOURSE_SERVER=1``, as
-notebook check cells set); ``HFCOURSE_SERVER=0`` turns the server off (checks then run in the
-calling process).
+There is one server per checkout, whoever starts it (a terminal, an editor's task runner, a
+notebook's check cell): its socket is named after the course root alone. It records its *build*:
+the versions of the libraries it imported, the hfcourse code, course.toml and the settings that
+change grading (``HFCOURSE_CACHE``, ``HFCOURSE_SANDBOX``, ``HFCOURSE_ZYGOTE``). A caller of
+another build is refused, runs its check itself and starts a fresh server, which takes over the
+socket; the old one leaves once its checks are done. Every check run locally starts the server
+in the background, whether its output is a terminal or not; ``HFCOURSE_SERVER=0`` turns the
+server off (checks then run in the calling process).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from hfcourse import ipc
 
-__all__ = ["enabled", "run_remote", "start", "stop", "status", "socket_path"]
+__all__ = ["enabled", "run_remote", "start", "stop", "status", "servers", "socket_path", "build"]
 
 _KEYED_ENV = ("HFCOURSE_CACHE", "HFCOURSE_SANDBOX", "HFCOURSE_ZYGOTE")
 _KEYED_DISTRIBUTIONS = ("torch", "transformers", "tokenizers", "datasets", "evaluate", "accelerate", "huggingface_hub",
@@ -66,11 +68,13 @@ def _runtime_dir() -> Path:
     return path
 
 
-def _key(root: Path) -> str:
+def build(root: Path) -> str:
+    """What a server must share with its caller to serve it: library versions, the hfcourse code,
+    course.toml and the settings that change grading (not the interpreter's name: a notebook
+    kernel's ``python3`` and the console script's ``python`` are one interpreter)."""
     import hfcourse
 
     digest = hashlib.sha256()
-    digest.update(f"{sys.executable}\0{root.resolve()}\0".encode())
     for name in _KEYED_ENV:
         digest.update(f"{name}={os.environ.get(name, '')}\0".encode())
     for dist in _KEYED_DISTRIBUTIONS:
@@ -86,7 +90,8 @@ def _key(root: Path) -> str:
 
 
 def socket_path(root: Path) -> Path:
-    return _runtime_dir() / f"check-{_key(root)}.sock"
+    """The checkout's one socket, named after its resolved course root."""
+    return _runtime_dir() / f"check-{hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]}.sock"
 
 
 def _connect(path: Path) -> socket.socket | None:
@@ -124,10 +129,12 @@ def run_remote(root: Path, argv: list[str]) -> int | None:
     with sock:
         env = {**os.environ, "HFCOURSE_SERVER": "0"}
         try:
-            ipc.send(sock, {"op": "check"})
+            ipc.send(sock, {"op": "check", "build": build(root)})
             ipc.send(sock, {"argv": argv, "cwd": os.getcwd(), "env": env}, _std_fds())
             started, _ = ipc.recv(sock)
         except (EOFError, OSError):
+            return None
+        if "pid" not in started:  # a server of another build: check here, and start a fresh one
             return None
         pid = int(started["pid"])
         interrupts = 0
@@ -150,55 +157,94 @@ def run_remote(root: Path, argv: list[str]) -> int | None:
 def start(root: Path, *, wait: bool = False) -> Path:
     """Start the server of ``root`` in the background (no-op when it runs); ``wait`` until it
     answers. Returns its socket path."""
+    path = socket_path(root)
+    mine = build(root)
+    running = _ask_at(path, {"op": "status"})
+    if running is not None and running.get("build") == mine:
+        return path
+    if _starting(path, mine):  # another check started it a moment ago: it is importing torch
+        if not wait:
+            return path
+    else:
+        _spawn(root, path, mine)
+    if wait:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            running = _ask_at(path, {"op": "status"})
+            if running is not None and running.get("build") == mine:
+                return path
+            time.sleep(0.2)
+        raise TimeoutError(f"the check server did not start; its log: {path.with_suffix('.log')}")
+    return path
+
+
+def _starting(path: Path, mine: str) -> bool:
+    """A server of this build was spawned in the last 3 minutes and is still alive."""
+    marker = path.with_suffix(".starting")
+    try:
+        pid, built = marker.read_text().split()
+        if built != mine or time.time() - marker.stat().st_mtime > 180:
+            return False
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _spawn(root: Path, path: Path, mine: str) -> None:
     from hfcourse.paths import cache_dir, sweep_scratch
 
-    path = socket_path(root)
-    probe = _connect(path)
-    if probe is not None:
-        probe.close()
-        return path
     sweep_scratch()
     env = {k: os.environ[k] for k in ("PATH", "LANG", "LC_ALL", "HOME", "TZ", *_KEYED_ENV) if k in os.environ}
     env.update(HFCOURSE_CACHE=str(cache_dir()), HF_HUB_OFFLINE="1",
                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", HF_HUB_DISABLE_TELEMETRY="1",
                TOKENIZERS_PARALLELISM="false", OPENBLAS_NUM_THREADS="1")
     env.setdefault("LANG", "C.UTF-8")
-    argv = [sys.executable, "-I", "-m", "hfcourse.server", str(root.resolve()), str(path)]
+    argv = [sys.executable, "-I", "-m", "hfcourse.server", str(root.resolve()), str(path), mine]
     log_path = path.with_suffix(".log")
     with open(log_path, "wb") as log:
-        subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=path.parent,
-                         env=env, start_new_session=True)
-    if wait:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            probe = _connect(path)
-            if probe is not None:
-                probe.close()
-                return path
-            time.sleep(0.2)
-        raise TimeoutError(f"the check server did not start; its log: {log_path}")
-    return path
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                cwd=path.parent, env=env, start_new_session=True)
+    path.with_suffix(".starting").write_text(f"{proc.pid} {mine}\n")
 
 
-def _ask(root: Path, msg: dict) -> dict | None:
-    sock = _connect(socket_path(root))
+def _ask_at(path: Path, msg: dict) -> dict | None:
+    sock = _connect(path)
     if sock is None:
         return None
     with sock:
         try:
+            sock.settimeout(10)
             ipc.send(sock, msg)
             return ipc.recv(sock)[0]
-        except (EOFError, OSError):
+        except (EOFError, OSError, ValueError):
             return None
 
 
+def servers(root: Path) -> list[dict]:
+    """The facts of every server of this checkout that answers (pid, started, checks served,
+    build, socket), whoever started it, also one of an older hfcourse keyed otherwise."""
+    try:
+        candidates = sorted(_runtime_dir().glob("check-*.sock"))
+    except OSError:
+        return []
+    where, mine = str(root.resolve()), build(root)
+    found = []
+    for path in candidates:
+        facts = _ask_at(path, {"op": "status"})
+        if facts is not None and str(Path(str(facts.get("root", ""))).resolve()) == where:
+            found.append({**facts, "socket": str(path), "current": facts.get("build") == mine})
+    return found
+
+
 def status(root: Path) -> dict | None:
-    """The running server's facts (pid, started, checks served), None when none runs."""
-    return _ask(root, {"op": "status"})
+    """The facts of the server that serves this checkout's next check, None when none does."""
+    return next((f for f in servers(root) if f["current"] and f["socket"] == str(socket_path(root))), None)
 
 
-def stop(root: Path) -> bool:
-    return _ask(root, {"op": "stop"}) is not None
+def stop(root: Path) -> int:
+    """Stop every server of this checkout; returns how many were stopped."""
+    return sum(_ask_at(Path(f["socket"]), {"op": "stop"}) is not None for f in servers(root))
 
 
 # -- the server's side -------------------------------------------------------------------------
@@ -275,7 +321,7 @@ def _reap(children: set[int]) -> None:
             children.discard(pid)
 
 
-def serve(root: Path, path: Path, scratch: Path) -> None:
+def serve(root: Path, path: Path, scratch: Path, built: str = "") -> None:
     """Listen on ``path`` until idle or stopped. The server itself reads only each request's
     first frame (``{"op": ...}``, nothing secret): a check's own frame is read by its child."""
     _preload(root)
@@ -286,7 +332,8 @@ def serve(root: Path, path: Path, scratch: Path) -> None:
     listener.listen(8)
     inode = staging.stat().st_ino
     os.replace(staging, path)
-    facts = {"pid": os.getpid(), "root": str(root), "started": time.time(), "checks": 0}
+    path.with_suffix(".starting").unlink(missing_ok=True)
+    facts = {"pid": os.getpid(), "root": str(root), "started": time.time(), "checks": 0, "build": built}
     children: set[int] = set()
     last = time.monotonic()
     print(f"serving {root} on {path}", flush=True)
@@ -325,6 +372,8 @@ def serve(root: Path, path: Path, scratch: Path) -> None:
                 ipc.send(conn, {"stopping": True})
                 conn.close()
                 return
+            elif op == "check" and head.get("build") not in (None, built):
+                ipc.send(conn, {"stale": True, "build": built})
             elif op == "check":
                 pid = os.fork()
                 if pid == 0:
@@ -346,12 +395,13 @@ def main(argv: list[str]) -> None:
     from hfcourse.paths import scratch_dir
 
     root, path = map(Path, argv[:2])
+    built = argv[2] if len(argv) > 2 else ""
     scratch = scratch_dir("server")
     (scratch / "hf").mkdir()
     os.environ["HF_HOME"] = str(scratch / "hf")
     os.chdir(scratch)
     try:
-        serve(root, path, scratch)
+        serve(root, path, scratch, built)
     finally:
         import shutil
 
