@@ -176,3 +176,35 @@ def test_every_chapter_folder_has_a_readme_listing_its_sections(course):
             name = sec.module.split("/")[1]
             assert f"| {sec.id} |" in readme and f"]({name})" in readme, (chapter, sec.id)
             assert f"chapter{sec.chapter}/{sec.number})" in readme, (chapter, sec.id)
+
+
+def test_chinese_links_go_to_the_zh_cn_course(course):
+    """Chinese text links the course's Chinese pages (.../llm-course/zh-CN/chapterN/M), English text the English."""
+    from hfcourse.commands import student
+    from hfcourse.notebooks import build, section_url
+
+    problems = []
+    for sec in (s for s in course.sections if s.ready):
+        en, zh = section_url(course, sec), section_url(course, sec, "zh")
+        if zh != en.replace("/llm-course/", "/llm-course/zh-CN/") or "zh-CN" in en:
+            problems.append(f"{sec.id}: {en} / {zh}")
+        for where in ("solutions", "exercises"):
+            head = (ROOT / where / sec.module).read_text(encoding="utf-8")[:3000]
+            if f"Course: {en}\n" not in head or f"中文课程：{zh}\n" not in head:
+                problems.append(f"{where}/{sec.module}: the module docstring lacks the English or the zh-CN link")
+        readme = (ROOT / "exercises" / f"ch{sec.chapter}" / "README.md").read_text(encoding="utf-8")
+        if f"({zh})" not in readme:
+            problems.append(f"exercises/ch{sec.chapter}/README.md: no zh-CN link of {sec.id}")
+        if student._url(course, sec, "zh") != zh:
+            problems.append(f"{sec.id}: `hfcourse --lang zh next|hint` links {student._url(course, sec, 'zh')}")
+    assert problems == []
+    intro = build(course, course.section("2.2")).cells[0].source
+    assert section_url(course, course.section("2.2"), "zh") in intro and section_url(course, course.section("2.2")) in intro
+
+
+def test_pipeline_is_spelt_right_wherever_a_student_reads_it():
+    misspelt = "pip" + "line"  # written in two parts, so that this file does not hold the word
+    places = [ROOT / "course.toml", ROOT / "README.md", *(ROOT / "docs").glob("*.md"),
+              *(ROOT / "solutions").rglob("*.py"), *(ROOT / "exercises").rglob("*.py"),
+              *(ROOT / "exercises").rglob("*.md"), *(ROOT / "src" / "hfcourse").rglob("*.py")]
+    assert [str(p.relative_to(ROOT)) for p in places if misspelt in p.read_text(encoding="utf-8")] == []

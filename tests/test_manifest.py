@@ -22,7 +22,7 @@ def test_titles_in_both_languages(course):
     for s in course.sections:
         assert s.title and s.title_zh and s.title != s.title_zh
         assert len(s.hints) == len(s.hints_zh)
-    assert course.section("2.6").title_zh == "用Tokenizer搞定预处理pipline"
+    assert course.section("2.6").title_zh == "用Tokenizer搞定预处理pipeline"
     assert course.section("5.6").title_zh == "基于FAISS的语义检索引擎"
 
 

@@ -10,6 +10,7 @@ longer offers as pipelines, by hand from the model heads
 (``AutoModelForQuestionAnswering`` + span post-processing, ``AutoModelForSeq2SeqLM`` +
 ``generate``).
 Course: https://huggingface.co/learn/llm-course/chapter1/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter1/3
 
 ``pipeline(task, model=...)`` 把 tokenizer、模型和后处理封装在一起。本节在小模型目录上完成课程的
 九个任务：特征抽取、情感分析、零样本分类、文本生成、完形填空和命名实体识别用 ``pipeline()``；

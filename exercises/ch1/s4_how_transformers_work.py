@@ -8,6 +8,7 @@ decoder (GPT) only the tokens before it (a causal mask), and an encoder-decoder 
 has one of each. Several heads run side by side on slices of the hidden size. The course's
 sections 1.4 and 1.6 (architectures) are both here.
 Course: https://huggingface.co/learn/llm-course/chapter1/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter1/4
 
 注意力就是 softmax(Q Kᵀ / √d_k) V：每个查询按权重混合它能看到的键所对应的值。掩码决定能看到
 什么：编码器（BERT）中每个token能看到所有token，解码器（GPT）只能看到它之前的token（因果掩码），

@@ -9,6 +9,7 @@ start and an end score per token, and a seq2seq model generates new text. The ``
 class of a task loads the body with that head from a checkpoint, and reading the head's
 logits (argmax at the right position) gives the task's answer.
 Course: https://huggingface.co/learn/llm-course/chapter1/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter1/5
 
 每个任务都是同一个模型主体加上不同的头：序列分类对整段文本给每个标签一个分数，token分类对每个
 token给每个标签一个分数，掩码或因果语言模型在每个位置给词表中每个token一个分数，问答给每个token

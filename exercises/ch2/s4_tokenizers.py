@@ -5,6 +5,7 @@
 Word, character and sub-word tokenization; from text to tokens to ids and back; saving
 a tokenizer.
 Course: https://huggingface.co/learn/llm-course/chapter2/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/4
 
 词、字符和子词分词；文本 → token → id 再还原；保存 tokenizer。
 """

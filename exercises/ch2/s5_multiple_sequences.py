@@ -5,6 +5,7 @@
 Models take batches; sequences of different lengths are padded, and the attention mask
 keeps padding out of attention. Long sequences are truncated.
 Course: https://huggingface.co/learn/llm-course/chapter2/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/5
 
 模型按 batch 输入；长度不同的序列需要补齐，注意力掩码让补齐的位置不参与注意力；过长的序列要截断。
 """

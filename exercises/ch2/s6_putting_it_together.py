@@ -1,10 +1,11 @@
 # Exercise 2.6: fill in every TODO, then run `hfcourse check 2.6`.
 # 练习 2.6：完成每个 TODO，然后运行 `hfcourse check 2.6`。
-"""2.6 Putting it all together — 用Tokenizer搞定预处理pipline
+"""2.6 Putting it all together — 用Tokenizer搞定预处理pipeline
 
 One tokenizer call handles padding, truncation, special tokens and the tensor type;
 then one forward pass classifies the whole batch.
 Course: https://huggingface.co/learn/llm-course/chapter2/6
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/6
 
 一次 tokenizer 调用就能处理补齐、截断、特殊 token 和张量类型；再一次前向计算就能对整个 batch 分类。
 """

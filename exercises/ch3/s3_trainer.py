@@ -7,6 +7,7 @@ and ``processing_class`` for the tokenizer); ``Trainer`` runs the training and e
 loops, pads each batch with ``DataCollatorWithPadding`` and reports the metrics that
 ``compute_metrics`` returns, here accuracy and F1 from a local ``evaluate`` module.
 Course: https://huggingface.co/learn/llm-course/chapter3/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter3/3
 
 ``TrainingArguments`` 保存全部超参数（transformers 5 中的名字是 ``eval_strategy``，tokenizer
 通过 ``processing_class`` 传入）；``Trainer`` 负责训练和评估循环，用 ``DataCollatorWithPadding``

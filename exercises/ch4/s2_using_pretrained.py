@@ -7,6 +7,7 @@ config and pick the architecture, or with the model's own classes; then run the 
 pipeline on it. Here the Hub is the course's stand-in: every function gets its ``endpoint`` URL
 and a ``token``, and runs its Hub calls inside ``with online(endpoint):``.
 Course: https://huggingface.co/learn/llm-course/chapter4/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter4/2
 
 按模型 id 从 Hub 加载 checkpoint：用 Auto 类（读取 checkpoint 的配置并选择对应的架构），或者用模型
 自己的类；再在它上面运行 fill-mask pipeline。这里的 Hub 是课程的本地替身：每个函数都会拿到它的

@@ -7,6 +7,7 @@ Save a model and its tokenizer in the safetensors format, push both to a Hub rep
 revision back by id. Here the Hub is the course's stand-in: every function gets its
 ``endpoint`` URL and a ``token``, and runs its Hub calls inside ``with online(endpoint):``.
 Course: https://huggingface.co/learn/llm-course/chapter4/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter4/3
 
 用 safetensors 格式保存模型和tokenizer，用 ``push_to_hub`` 加上提交信息把两者上传到 Hub 仓库，在一个
 分支上推送新的版本，再按 id 把每个版本下载回来。这里的 Hub 是课程的本地替身：每个函数都会拿到它的

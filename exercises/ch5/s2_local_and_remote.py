@@ -7,6 +7,7 @@
 the fly), ``"csv"`` (any ``delimiter``), several splits at once with a ``data_files`` dict,
 and URLs in place of paths.
 Course: https://huggingface.co/learn/llm-course/chapter5/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter5/2
 
 ``load_dataset`` 可以读取本地和远端的文件：``"json"`` 格式（记录都在某个键下面时用 ``field=``，
 ``.gz`` 文件会自动解压）、``"csv"`` 格式（可指定任意 ``delimiter``），用 ``data_files`` 字典一次加载

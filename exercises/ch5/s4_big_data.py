@@ -8,6 +8,7 @@ nothing is converted at all: ``load_dataset`` returns an ``IterableDataset`` tha
 the (compressed, even remote) file as you iterate, with lazy ``map``, ``shuffle`` over a
 buffer, ``take``/``skip``, and ``interleave_datasets`` to mix sources.
 Course: https://huggingface.co/learn/llm-course/chapter5/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter5/4
 
 数据集比内存还大也没关系：🤗 Datasets 把它存成磁盘上的 Arrow 文件并做内存映射，按批读取几乎不占内存。
 用 ``streaming=True`` 则什么都不用转换：``load_dataset`` 返回 ``IterableDataset``，边迭代边读取

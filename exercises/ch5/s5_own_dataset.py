@@ -9,6 +9,7 @@ mark the pull requests, fetch each issue's comments, and write a dataset card wi
 ``huggingface_hub.DatasetCard``. Here the Hub is out of reach, so the result is saved with
 ``save_to_disk`` next to its card instead of ``push_to_hub``.
 Course: https://huggingface.co/learn/llm-course/chapter5/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter5/5
 
 从 Web API 构建数据集：用 ``requests`` 分页获取某个仓库的 GitHub issues（带 token 请求头、
 ``state=all``、页码从 1 开始，并遵守速率限制），用 pandas 保存为 JSON Lines，用 ``load_dataset``

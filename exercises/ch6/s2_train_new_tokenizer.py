@@ -9,6 +9,7 @@ The corpus is given as an iterator over batches of texts, so it never has to be 
 memory at once; a generator can be consumed only once, so the corpus is wrapped in an
 object that starts a fresh pass every time it is iterated.
 Course: https://huggingface.co/learn/llm-course/chapter6/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/2
 
 在英文上训练的 tokenizer 会把代码切得很碎。用 ``train_new_from_iterator``，已有的快速
 tokenizer 能在新语料上学出新词表，同时保留整个流水线（标准化、预分词、特殊 token）。

@@ -8,6 +8,7 @@ original text. With these, the token-classification (NER) pipeline can be rebuil
 softmax over the logits, the most likely label per token, and tokens grouped into entities
 with their character spans.
 Course: https://huggingface.co/learn/llm-course/chapter6/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/3
 
 快速 tokenizer 记录每个 token 的来源：``word_ids()`` 把 token 对应到词，
 ``offset_mapping`` 和 ``word_to_chars`` 把它们对应到原文的字符区间。借助这些信息可以

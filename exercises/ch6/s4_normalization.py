@@ -7,6 +7,7 @@ Before the model splits words into sub-word tokens, a tokenizer normalizes the t
 with character offsets. BERT splits on spaces and punctuation, GPT-2 keeps spaces as
 ``Ġ``, and SentencePiece tokenizers such as T5 replace them with ``▁``.
 Course: https://huggingface.co/learn/llm-course/chapter6/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/4
 
 在模型把词切成子词之前，tokenizer 先对文本做标准化（小写、去重音、Unicode 规范化），
 再预分词，得到带字符偏移的词。BERT 按空格和标点切分，GPT-2 用 ``Ġ`` 保留空格，

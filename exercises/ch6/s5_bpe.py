@@ -6,6 +6,7 @@ BPE, the algorithm behind GPT-2's tokenizer, written from scratch: count the wor
 corpus, start from its alphabet, and learn merges by repeatedly joining the most frequent
 pair of adjacent tokens; a new text is tokenized by replaying the merges in order.
 Course: https://huggingface.co/learn/llm-course/chapter6/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/5
 
 从零实现 GPT-2 所用的 BPE 算法：统计语料中的词频，从字母表出发，反复合并出现次数最多的
 相邻 token 对，得到有序的合并规则；对新文本分词时按顺序重放这些合并规则。

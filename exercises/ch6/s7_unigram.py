@@ -7,6 +7,7 @@ scratch. Training goes the other way from BPE: start from a large vocabulary of 
 substrings and remove the tokens whose loss matters least. A word is tokenized by the
 Viterbi algorithm, which finds the segmentation with the lowest total ``-log(p)``.
 Course: https://huggingface.co/learn/llm-course/chapter6/7
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/7
 
 从零实现 T5、XLNet 等 SentencePiece 模型所用的 Unigram 算法。训练方向与 BPE 相反：
 从包含大量高频子串的大词表出发，逐步删去对损失影响最小的 token。分词用 Viterbi 算法，

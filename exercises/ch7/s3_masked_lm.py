@@ -9,6 +9,7 @@ word id), concatenated and cut into chunks of one size; a collator masks tokens 
 word). Perplexity, ``exp`` of the evaluation loss, measures the fit before and after a short
 fine-tune, with ``Trainer`` and with a plain Accelerate loop on a fixed masked evaluation set.
 Course: https://huggingface.co/learn/llm-course/chapter7/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/3
 
 领域自适应：让掩码语言模型在它将要使用的领域文本（这里是类似 imdb 的影评）上继续学习。
 文本分词时保留每个 token 的单词编号，拼接后切成等长的块；collator 随机遮盖 token

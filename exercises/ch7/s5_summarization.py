@@ -13,6 +13,7 @@ written as an Accelerate loop generates with the unwrapped model and gathers the
 predictions of every process. transformers 5 has
 no summarization pipeline any more: ``model.generate`` and ``batch_decode`` do its work.
 Course: https://huggingface.co/learn/llm-course/chapter7/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/5
 
 双语评论摘要：从英语和西班牙语的类 amazon_reviews_multi 语料中保留图书评论，合并并打乱两种
 语言，去掉标题太短、不适合作为摘要的评论，把正文分词为输入、标题分词为标签。ROUGE 衡量生成

@@ -12,6 +12,7 @@ gradient clipping and a learning-rate schedule with warm-up; perplexity is
 ``exp(mean loss)`` on held-out windows. The ``Trainer`` version does the same with the plain
 causal-LM loss and ``DataCollatorForLanguageModeling(mlm=False)``.
 Course: https://huggingface.co/learn/llm-course/chapter7/6
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/6
 
 从零训练一个 GPT-2 类的代码模型：以流式方式读取大型代码语料，只保留用到数据科学库的文件；
 把分词后的文件切成完整的 ``context_length`` 窗口（``return_overflowing_tokens`` 和

@@ -14,6 +14,7 @@ metric. The same fine-tuning as an Accelerate loop gathers the logits of every p
 cuts them to the number of validation windows. transformers 5 has no question-answering
 pipeline any more: this is how it works.
 Course: https://huggingface.co/learn/llm-course/chapter7/7
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/7
 
 在类 SQuAD 数据集上微调抽取式问答模型。超过模型窗口的上下文用 ``stride`` 和
 ``return_overflowing_tokens`` 切成互相重叠的窗口；每个训练窗口标注答案起止 token 的位置，

@@ -6,6 +6,7 @@ one token's work instead of the whole sequence's. Each step turns the last logit
 next token: greedily (argmax), or by sampling after a repetition penalty, a temperature and
 top-k / top-p filtering. Stop sequences end the text early.
 Course: https://huggingface.co/learn/llm-course/chapter1/8
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter1/8
 
 生成是一个循环：预填充（prefill）一次处理整个提示，之后每个解码步骤只输入一个新token。KV缓存保存
 已处理token的键和值，因此每一步只需一个token的计算量，而不是整个序列的。每一步把最后的logits变成

@@ -6,6 +6,7 @@ fills "This man works as a [MASK]." with carpenter or lawyer and "This woman wor
 group word shows such skews. The fill-mask fixture here was trained on a deliberately skewed
 corpus, so the probe finds its skew.
 Course: https://huggingface.co/learn/llm-course/chapter1/9
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter1/9
 
 模型会学到训练文本中的内容，包括其中的偏见：课程中的BERT把 "This man works as a [MASK]." 填成
 carpenter 或 lawyer，把 "This woman works as a [MASK]." 填成 nurse 或 waitress。用只相差一个群体词

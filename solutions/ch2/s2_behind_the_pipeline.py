@@ -1,8 +1,9 @@
-"""2.2 Behind the pipeline — pipline的内部结构（前处理、model、后处理）
+"""2.2 Behind the pipeline — pipeline的内部结构（前处理、model、后处理）
 
 A pipeline is three steps: the tokenizer turns raw text into tensors, the model turns
 tensors into logits, and post-processing turns logits into probabilities and labels.
 Course: https://huggingface.co/learn/llm-course/chapter2/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/2
 
 pipeline 分三步：tokenizer 把原始文本变成张量，模型把张量变成 logits，
 后处理再把 logits 变成概率和标签。

@@ -3,6 +3,7 @@
 Create a model from a configuration, save it with ``save_pretrained`` and load it back
 with ``from_pretrained``, and run it on token ids.
 Course: https://huggingface.co/learn/llm-course/chapter2/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/3
 
 从配置创建模型，用 ``save_pretrained`` 保存、用 ``from_pretrained`` 加载，并在 token id 上推理。
 """

@@ -9,6 +9,7 @@ in flight at once: a server batches concurrent requests, so a client that waits 
 answer before sending the next wastes most of its time. Here the server is the course's own
 TGI-compatible stand-in on 127.0.0.1, serving a tiny GPT-2; every function gets its ``url``.
 Course: https://huggingface.co/learn/llm-course/chapter2/8
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter2/8
 
 像应用程序那样使用已部署的模型：通过推理服务器的 HTTP API。Text Generation Inference（TGI）、
 vLLM 和 llama.cpp 的服务器都提供 OpenAI 风格的 chat completions 接口，TGI 还有自己的 ``generate``

@@ -4,6 +4,7 @@ Load a GLUE/MRPC-like data set with ``load_dataset``, tokenize its sentence pair
 batched ``Dataset.map``, pad each batch only to its own longest row with
 ``DataCollatorWithPadding`` (dynamic padding), and take one optimizer step on a batch.
 Course: https://huggingface.co/learn/llm-course/chapter3/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter3/2
 
 用 ``load_dataset`` 加载一个 GLUE/MRPC 格式的数据集，用 ``batched=True`` 的 ``Dataset.map``
 对句子对分词，用 ``DataCollatorWithPadding`` 把每个 batch 只补齐到该 batch 中最长的一行

@@ -7,6 +7,7 @@ Then the same loop with 🤗 Accelerate, which runs unchanged on one process or 
 each process trains on its own shard of every batch, and ``gather_for_metrics`` collects
 the predictions of all processes for the metric.
 Course: https://huggingface.co/learn/llm-course/chapter3/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter3/4
 
 用纯 PyTorch 写出 ``Trainer`` 隐藏的循环：整理分词后的数据集，用 ``DataLoader`` 和
 ``DataCollatorWithPadding`` 组成 batch，用 ``AdamW`` 和线性 ``get_scheduler`` 学习率训练，

@@ -5,6 +5,7 @@ back from ``trainer.state.log_history``, tell a healthy run from an overfitting 
 underfitting one, and stop training when the validation loss stops improving with
 ``EarlyStoppingCallback`` and ``load_best_model_at_end``.
 Course: https://huggingface.co/learn/llm-course/chapter3/5
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter3/5
 
 每隔几步记录一次训练损失、做一次评估，从 ``trainer.state.log_history`` 读出两条曲线，
 区分正常、过拟合和欠拟合的训练；用 ``EarlyStoppingCallback`` 和 ``load_best_model_at_end``

@@ -7,6 +7,7 @@ metadata, ``ModelCard.from_template`` writes the text, and the card is pushed li
 Here the Hub is the course's stand-in: push functions get its ``endpoint`` URL and a ``token``,
 and run their Hub calls inside ``with online(endpoint):``.
 Course: https://huggingface.co/learn/llm-course/chapter4/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter4/4
 
 模型卡片就是模型仓库的 ``README.md``：开头是 Hub 会索引的 YAML 元数据（许可证、语言、数据集、指标，
 以及以 ``model-index`` 形式给出的评估结果），后面是说明模型用途和制作方式的文字。``ModelCardData``

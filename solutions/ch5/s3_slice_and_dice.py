@@ -6,6 +6,7 @@ and ``select``, ``unique``; split long texts into several rows with the tokenize
 overflowing tokens; go through pandas and back; make train/validation/test splits
 with a seed; save with ``save_to_disk`` and ``to_json`` and load again.
 Course: https://huggingface.co/learn/llm-course/chapter5/3
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter5/3
 
 用 🤗 Datasets 清洗真实的表格数据：加载 TSV，重命名列，用 ``filter`` 去掉缺失值，用 ``map``
 添加新列（``batched=True`` 更快），``sort``、``shuffle`` 与 ``select``、``unique``；用 tokenizer 的

@@ -7,6 +7,7 @@ text, embed it with the ``[CLS]`` vector of a transformer, index the embeddings 
 ``get_nearest_examples``. The default FAISS index measures L2 distance: smaller is
 closer, so the best results come first in ascending order.
 Course: https://huggingface.co/learn/llm-course/chapter5/6
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter5/6
 
 基于 GitHub issue 评论的小型搜索引擎：保留有评论的 issue，用 pandas 的 ``explode`` 让每条评论
 单独成行，把标题、正文和评论拼成一段文本，用 transformer 的 ``[CLS]`` 向量做嵌入，用

@@ -7,6 +7,7 @@ tokens outside the context are masked, the best span maximises
 context longer than the model's window is split into overlapping windows with
 ``stride`` and ``return_overflowing_tokens``, and the best span over all windows wins.
 Course: https://huggingface.co/learn/llm-course/chapter6/3b
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/3b
 
 手工实现抽取式问答（transformers 5 已移除 ``question-answering`` pipeline）：模型为每个
 token 给出起点和终点 logit；屏蔽上下文以外的 token，选出 ``start <= end`` 且

@@ -6,6 +6,7 @@ inside a word carry the ``##`` prefix, and training merges the pair with the bes
 vocabulary is kept; a word is tokenized by taking the longest prefix in the vocabulary,
 again and again.
 Course: https://huggingface.co/learn/llm-course/chapter6/6
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/6
 
 从零实现 BERT 所用的 WordPiece 算法：词内部的字符带 ``##`` 前缀；训练时合并得分
 ``freq(pair) / (freq(first) * freq(second))`` 最高的 token 对，而不是出现次数最多的。

@@ -6,6 +6,7 @@ Assembling them by hand rebuilds the tokenizers of BERT (WordPiece), GPT-2 (byte
 BPE) and XLNet (Unigram); the result is saved to one JSON file, reloaded, and wrapped in
 a ``PreTrainedTokenizerFast`` for use with 🤗 Transformers.
 Course: https://huggingface.co/learn/llm-course/chapter6/8
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter6/8
 
 🤗 Tokenizers 的 ``Tokenizer`` 由一组模块串联而成：标准化器、预分词器、模型（由训练器
 训练）、后处理器（特殊 token、token 类型 id）和解码器。手工组装这些模块，可以重建

@@ -7,6 +7,7 @@ the inside label I-XXX for the later tokens of a word that begins an entity);
 ``DataCollatorForTokenClassification`` pads the labels with -100; seqeval scores the
 entities. Then fine-tuning, once with ``Trainer`` and once with a plain Accelerate loop.
 Course: https://huggingface.co/learn/llm-course/chapter7/2
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/2
 
 在类似 conll2003 的数据集上做命名实体识别：单词已经切分好，所以分词时传入
 ``is_split_into_words=True``，``word_ids()`` 给出每个 token 属于哪个单词。每个 token 取其所在

@@ -7,6 +7,7 @@ labels with -100 and builds the decoder inputs (the labels shifted right). Sacre
 generated translations; ``Seq2SeqTrainer`` with ``predict_with_generate=True`` and a plain
 Accelerate loop that calls ``generate`` both fine-tune and evaluate the model.
 Course: https://huggingface.co/learn/llm-course/chapter7/4
+中文课程：https://huggingface.co/learn/llm-course/zh-CN/chapter7/4
 
 在类似 kde4 的英法平行语料上微调序列到序列模型：课程自己切分唯一的 train 划分
 （``train_test_split(train_size=0.9, seed=20)``），用一次调用同时编码源文本和目标文本

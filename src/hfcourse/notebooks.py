@@ -63,8 +63,10 @@ def notebook_path(section: Section) -> str:
     return section.module[: -len(".py")] + ".ipynb"
 
 
-def section_url(course: Course, section: Section) -> str:
-    return f"{course.url.rstrip('/')}/chapter{section.chapter}/{section.number}"
+def section_url(course: Course, section: Section, lang: str = "en") -> str:
+    """The course page of ``section``: the English course, or its zh-CN pages for ``lang="zh"``."""
+    base = course.url.rstrip("/") + ("/zh-CN" if lang == "zh" else "")
+    return f"{base}/chapter{section.chapter}/{section.number}"
 
 
 def _exercise_names(solution: str) -> set[str]:
@@ -111,11 +113,11 @@ def build(course: Course, section: Section, *, solutions: bool = False):
         header = stubs.HEADER.format(section=section.id)
         text = stubs.strip(solution, section.id, f"solutions/{section.module}")[len(header):]
     doc, segments = _segments(text, names)
-    url = section_url(course, section)
+    url, url_zh = section_url(course, section), section_url(course, section, "zh")
     intro = doc.split("\n", 1)[1].strip() if "\n" in doc else ""
     cells = [
         nbf.new_markdown_cell(f"# {section.id} {section.title} · {section.title_zh}\n\n{intro}\n\n"
-                              f"Course section / 课程小节: [{url}]({url})"),
+                              f"Course section: [{url}]({url})  \n课程小节（中文）：[{url_zh}]({url_zh})"),
         nbf.new_markdown_cell(_HOWTO.format(sid=section.id)),
     ]
     seen_setup = False

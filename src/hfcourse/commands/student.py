@@ -72,10 +72,10 @@ def _course():
     return manifest.load()
 
 
-def _url(course, section) -> str:
+def _url(course, section, lang: str = "en") -> str:
     from hfcourse.notebooks import section_url
 
-    return section_url(course, section)
+    return section_url(course, section, lang)
 
 
 def _select(course, specs: list[str], lang: str, *, ready_only: bool = True):
@@ -187,7 +187,7 @@ def _print_next(course, state, lang: str, console) -> None:
     if notebook.exists():
         console.print(_t("next_notebook", lang, path=f"notebooks/{notebook_path(sec)}"), highlight=False)
     if course.url:
-        console.print(_t("next_course", lang, url=_url(course, sec)), highlight=False)
+        console.print(_t("next_course", lang, url=_url(course, sec, lang)), highlight=False)
     console.print(_t("next_check", lang, sid=sec.id), highlight=False)
     console.print(_t("next_hint", lang, sid=sec.id), highlight=False)
 
@@ -234,7 +234,7 @@ def _cmd_hint(args: argparse.Namespace) -> int:
         state.save()
         console.print(_t("hint_reset", lang, sid=sec.id))
         return 0
-    url = _url(course, sec) if course.url else course.title_zh if lang == "zh" else course.title
+    url = _url(course, sec, lang) if course.url else course.title_zh if lang == "zh" else course.title
     if not hints:
         console.print(_t("hint_none", lang, sid=sec.id, url=url), highlight=False)
         return 0
