@@ -59,7 +59,7 @@ def test_classify(student, fx, rng):
     examples = [*obvious, *sentiment_examples(rng, 4)]
     rng.shuffle(examples)
     texts = [t for t, _ in examples]
-    got = student.classify(_dir(fx, SST2), texts)
+    got = expect.list_of(student.classify(_dir(fx, SST2), texts), (dict, str), "classify's result")
     want = _pipe(_dir(fx, SST2), "sentiment-analysis")(texts)
     expect.equal([g.get("label") if isinstance(g, dict) else g for g in got], [w["label"] for w in want],
                  "labels", likely=("use the sentiment-analysis pipeline on the whole list",

@@ -126,7 +126,8 @@ def test_token_probabilities(student, fx, rng):
                    hint_zh="对每个不是特殊 token 且 argmax 标签不是 O 的 token：entity、score、index、word（token 本身）、start、end。")
 def test_token_predictions_match_pipeline(student, fx, rng):
     ner = _pipeline(fx)
-    course = student.token_predictions(fx.ref(NER), fx.ref(TOK), COURSE_TEXT)
+    course = expect.list_of(student.token_predictions(fx.ref(NER), fx.ref(TOK), COURSE_TEXT), dict,
+                            "token_predictions' result")
     expect.true(any(e.get("entity") == "B-PER" and e.get("word") == "Sylvain" for e in course),
                 f"'Sylvain' must come out as B-PER in {COURSE_TEXT!r}")
     for text in [COURSE_TEXT, *_texts(rng, 3)]:
@@ -157,7 +158,7 @@ def test_group_entities_synthetic(student, reference, rng):
     hint_zh="运行模型，取 argmax 和概率，再把 tokenizer(text, return_offsets_mapping=True) 的偏移量传给 group_entities。")
 def test_ner_matches_pipeline(student, fx, rng):
     grouped = _pipeline(fx, aggregation_strategy="simple")
-    course = student.ner(fx.ref(NER), fx.ref(TOK), COURSE_TEXT)
+    course = expect.list_of(student.ner(fx.ref(NER), fx.ref(TOK), COURSE_TEXT), dict, "ner's result")
     expect.equal([(e.get("entity_group"), e.get("word")) for e in course],
                  [("PER", "Sylvain"), ("ORG", "Hugging Face"), ("LOC", "Brooklyn")], f"entities of {COURSE_TEXT!r}")
     for text in [COURSE_TEXT, *_texts(rng, 3)]:

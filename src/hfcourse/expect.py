@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["GradeFailure", "BadReply", "reply", "fail", "true", "equal", "close", "tensor", "differs", "as_good"]
+__all__ = ["GradeFailure", "BadReply", "reply", "fail", "true", "equal", "close", "tensor", "differs", "as_good", "list_of"]
 
 Likely = "str | tuple[str, str] | None"
 _CONTEXT = 12
@@ -108,6 +108,16 @@ def true(condition: bool, message: str, likely: Any = None) -> None:
     """``message`` must not contain expected values: hidden tests show it as it is."""
     if not condition:
         fail(message, likely)
+
+
+def list_of(got: Any, kind: type | tuple[type, ...], what: str, likely: Any = None) -> list:
+    """``got`` must be a list (or tuple) of ``kind`` items; returns it as a list, to read safely."""
+    name = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+    if not isinstance(got, (list, tuple)) or not all(isinstance(g, kind) for g in got):
+        seen = type(got).__name__ if not isinstance(got, (list, tuple)) else \
+            f"a {type(got).__name__} holding {sorted({type(g).__name__ for g in got})}"
+        _fail2(f"{what}: expected a list of {name}, got {seen}", f"{what}：应为 {name} 的列表，实际是 {seen}", likely, None)
+    return list(got)
 
 
 def as_good(got: float, reference: float, what: str, *, margin: float = 0.0, lower_is_better: bool = False,
