@@ -49,6 +49,8 @@ def test_record_writes_state_and_its_gitignore(course_copy):
     progress.record(course, _run(5.0, interrupted=True))
     assert progress.load(course).sections["9.1"]["score"] == 3.0, "an interrupted run must not be recorded"
     progress.record(course, _run(5.0))
+    assert progress.next_section(course, progress.load(course)).id == "9.2"
+    _finish_all(course)
     assert progress.next_section(course, progress.load(course)) is None
 
 
@@ -59,17 +61,96 @@ def test_unreadable_state_starts_afresh(course_copy):
     assert progress.load(course).sections == {}
 
 
+def _finish_all(course) -> None:
+    for sec in course.sections:
+        progress.record(course, RunResult(target="exercises", seed=1, started="now", sections=[
+            {"id": sec.id, "title": sec.title, "title_zh": sec.title_zh, "max_points": sec.points, "score": sec.points}]))
+
+
 def test_status_and_next_in_both_languages(course_copy):
     course = manifest.load(course_copy / "course.toml")
     progress.record(course, _run(2.0))
-    out = _cli(course_copy, "status").stdout
+    top = sum(s.points for s in course.sections if s.ready)
+    out = _cli(course_copy, "status", "--all").stdout
     assert "Chapter 9" in out and "2 / 5" in out and "exercises" in out and "Next: 9.1 Arithmetic" in out
-    out = _cli(course_copy, "--lang", "zh", "status").stdout
+    out = _cli(course_copy, "--lang", "zh", "status", "9").stdout
     assert "第 9 章" in out and "下一节：9.1 算术" in out
+    assert out.splitlines()[0] == f"0/{len(course.sections)} 个小节满分，2/{top:g} 分"
     out = _cli(course_copy, "next", "--lang", "zh").stdout
     assert "exercises/ch9/s1_arith.py" in out and "hfcourse check 9.1" in out
-    progress.record(course, _run(5.0))
+    _finish_all(course)
     assert "Every ready section has full marks" in _cli(course_copy, "next").stdout
+
+
+def test_status_is_one_summary_line_then_chapters_and_details_on_request(course_copy):
+    course = manifest.load(course_copy / "course.toml")
+    progress.record(course, _run(5.0))
+    n, top = len(course.sections), sum(s.points for s in course.sections if s.ready)
+    out = _cli(course_copy, "status").stdout
+    lines = out.splitlines()
+    assert lines[0] == f"1/{n} sections, 5/{top:g} points"
+    assert f"1/{n}" in out and f"5 / {top:g}" in out, "one row per chapter: sections at full marks, points"
+    assert "Chapter 9" not in out and "Arithmetic" not in out and "hfcourse status --all" in out
+    assert "Next: 9.2" in out
+    detailed = _cli(course_copy, "status", "--all").stdout
+    assert detailed.splitlines()[0] == lines[0] and "Chapter 9" in detailed and "Arithmetic" in detailed
+
+
+def test_status_marks_sections_changed_since_their_last_check(course_copy):
+    course = manifest.load(course_copy / "course.toml")
+    progress.record(course, _run(2.0))
+    assert "Changed since" not in _cli(course_copy, "status").stdout
+    module = course_copy / "exercises" / "ch9" / "s1_arith.py"
+    module.write_text(module.read_text() + "\n# a change after the check\n")
+    out = _cli(course_copy, "status").stdout
+    assert "Changed since their last check (check them again): 9.1" in out
+    wide = run_cli("status", "--all", cwd=course_copy, env={"HFCOURSE_ROOT": str(course_copy), "COLUMNS": "160"})
+    assert "changed since" in wide.stdout
+    assert "上次检查之后已修改（请重新检查）：9.1" in _cli(course_copy, "--lang", "zh", "status").stdout
+    progress.record(course, _run(2.0))
+    assert "Changed since" not in _cli(course_copy, "status").stdout, "a new check takes the mark away"
+
+
+def test_reset_restores_the_stub_and_keeps_a_backup(course_copy):
+    from hfcourse import stubs
+
+    module = course_copy / "exercises" / "ch9" / "s1_arith.py"
+    stub = stubs.strip((course_copy / "solutions" / "ch9" / "s1_arith.py").read_text(), "9.1", "solutions/ch9/s1_arith.py")
+    mine = "def add(a, b):\n    return a - b  # my attempt\n"
+    module.write_text(mine)
+    done = _cli(course_copy, "reset", "9.1")
+    assert done.returncode == 0 and "restored exercises/ch9/s1_arith.py from its stub" in done.stdout, done.stderr
+    assert module.read_text() == stub
+    backups = list((course_copy / ".hfcourse" / "backups").glob("s1_arith.*.py"))
+    assert [b.read_text() for b in backups] == [mine] and backups[0].name in done.stdout
+    again = _cli(course_copy, "reset", "9.1", "--lang", "zh")
+    assert "已经是未修改的初始模板" in again.stdout
+    assert len(list((course_copy / ".hfcourse" / "backups").iterdir())) == 1
+    assert _cli(course_copy, "reset", "4.4.4").returncode == 2
+
+
+def test_reset_in_a_student_release_takes_the_stub_git_first_recorded(course_copy):
+    shutil.rmtree(course_copy / "solutions")
+    module = course_copy / "exercises" / "ch9" / "s1_arith.py"
+    stub = module.read_text()
+    git = ["git", "-C", str(course_copy), "-c", "user.name=s", "-c", "user.email=s@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "exercises"], check=True)
+    subprocess.run([*git, "commit", "-qm", "release"], check=True)
+    module.write_text("def add(a, b):\n    return 0\n")
+    subprocess.run([*git, "commit", "-qam", "my work"], check=True)
+    assert "restored" in _cli(course_copy, "reset", "9.1").stdout
+    assert module.read_text() == stub
+
+
+def test_check_without_a_section_checks_the_first_unfinished_one(course_copy):
+    course = manifest.load(course_copy / "course.toml")
+    progress.record(course, _run(5.0))
+    out = _cli(course_copy, "check", "--target", "solutions")
+    assert "Checking 9.2" in out.stderr and "9.2" in out.stdout and "9.1" not in out.stdout, out.stdout + out.stderr
+    _finish_all(course)
+    done = _cli(course_copy, "check")
+    assert done.returncode == 0 and "Every ready section has full marks" in done.stdout
 
 
 def test_hint_levels_one_at_a_time(tmp_path, course_copy):
@@ -114,8 +195,8 @@ class _Lines:
 def test_watch_rechecks_on_save_and_records_progress(course_copy):
     env = {**os.environ, "HFCOURSE_ROOT": str(course_copy), "COLUMNS": "120"}
     proc = subprocess.Popen([sys.executable, "-m", "hfcourse.cli", "watch", "9.1", "--interval", "0.3"],
-                            cwd=course_copy, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            preexec_fn=interruptible)
+                            cwd=course_copy, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=interruptible)
     out = _Lines(proc)
     try:
         first = out.wait_for("check #1")
@@ -123,8 +204,14 @@ def test_watch_rechecks_on_save_and_records_progress(course_copy):
         assert "0 / 5" in out.text[first:waiting] and "NOT_ATTEMPTED" in out.text[first:waiting]
         shutil.copyfile(course_copy / "solutions" / "ch9" / "s1_arith.py", course_copy / "exercises" / "ch9" / "s1_arith.py")
         second = out.wait_for("check #2", waiting)
-        out.wait_for("waiting for you to save", second)
+        offer = out.wait_for("Next: 9.2 Saving files · press Enter to watch it", second)
+        out.wait_for("waiting for you to save", offer)
         assert "5 / 5" in out.text[second:] and "full marks" in out.text[second:]
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        third = out.wait_for("check #3", offer)
+        out.wait_for("waiting for you to save", third)
+        assert "s2_files.py" in out.text[offer:third] and "9.2" in out.text[third:]
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=60)
@@ -132,4 +219,4 @@ def test_watch_rechecks_on_save_and_records_progress(course_copy):
     out.wait_for("stopped watching", timeout=10)
     state = json.loads((course_copy / ".hfcourse" / "state.json").read_text())
     assert state["sections"]["9.1"]["score"] == 5.0
-    assert "5 / 5" in _cli(course_copy, "status").stdout
+    assert "5 / 5" in _cli(course_copy, "status", "--all").stdout

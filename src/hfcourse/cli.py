@@ -140,6 +140,12 @@ def _check_here(args: argparse.Namespace) -> int:
     from hfcourse.commands.student import after_check
     from hfcourse.grade import GradeError, grade
 
+    if not args.sections:
+        from hfcourse.commands.student import default_sections
+
+        args.sections = default_sections(args.lang)
+        if args.sections is None:
+            return 0
     pytest_output = io.StringIO()
     try:
         with contextlib.redirect_stdout(sys.stdout if args.verbose else pytest_output):
@@ -218,7 +224,7 @@ def _parser() -> argparse.ArgumentParser:
     g.set_defaults(func=_cmd_grade)
 
     c = sub.add_parser("check", help="check your work on sections or chapters: hfcourse check 2.2")
-    c.add_argument("sections", nargs="+", metavar="SECTION")
+    c.add_argument("sections", nargs="*", metavar="SECTION", help="default: the first section without full marks")
     c.add_argument("--target", default="exercises",
                    help="exercises (default), a submission DIR or .zip, or a section's notebook .ipynb")
     c.add_argument("--lang", choices=("en", "zh"), default=argparse.SUPPRESS,

@@ -18,13 +18,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
               "检查服务已就绪：{path}（{idle:.0f} 秒没有检查就退出）"),
     "stopped": ("{n} check server(s) of this checkout stopped", "已停止本仓库的 {n} 个检查服务"),
     "none_stopped": ("no check server runs for this checkout", "本仓库没有正在运行的检查服务"),
-    "none": ("no check server runs for this checkout: the next `hfcourse check` starts one "
-             "(or `hfcourse server start`)",
+    "none": (("no check server runs for this checkout: the next `hfcourse check` starts one "
+              "(or `hfcourse server start`)"),
              "本仓库没有正在运行的检查服务：下一次 `hfcourse check` 会启动一个（或运行 `hfcourse server start`）"),
     "row": ("check server pid {pid} for {root}: up {up:.0f} s, {checks} command(s) served",
             "检查服务 pid {pid}，服务于 {root}：已运行 {up:.0f} 秒，处理了 {checks} 条命令"),
-    "stale": ("  built for another version of the code or other settings: the next check starts a fresh one "
-              "and this one leaves",
+    "stale": (("  built for another version of the code or other settings: the next check starts a fresh one "
+               "and this one leaves"),
               "  它属于另一版本的代码或其他设置：下一次检查会启动新的服务，这个会自行退出"),
 }
 

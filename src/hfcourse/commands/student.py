@@ -1,4 +1,4 @@
-"""The student's commands: ``notebook``, ``status``, ``next``, ``watch`` and ``hint``.
+"""The student's commands: ``notebook``, ``status``, ``next``, ``watch``, ``hint`` and ``reset``.
 
 Every message a student reads is in ``MESSAGES`` in English and Chinese."""
 
@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-__all__ = ["register", "MESSAGES", "after_check"]
+__all__ = ["register", "MESSAGES", "after_check", "default_sections"]
 
 MESSAGES: dict[str, tuple[str, str]] = {
     "nb_wrote": ("wrote {path}", "已写入 {path}"),
@@ -28,8 +28,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "col_target": ("checked", "检查对象"),
     "never": ("not checked yet", "尚未检查"),
     "planned": ("planned", "计划中"),
-    "status_total": ("{done} of {ready} sections at full marks · {score:g} / {max:g} points",
-                     "{ready} 个小节中 {done} 个满分 · {score:g} / {max:g} 分"),
+    "status_total": ("{done}/{ready} sections, {score:g}/{max:g} points",
+                     "{done}/{ready} 个小节满分，{score:g}/{max:g} 分"),
+    "col_chapter": ("chapter", "章"),
+    "col_done": ("full marks", "满分小节"),
+    "col_changed": ("changed since checked", "检查后已修改"),
+    "changed": ("changed since", "之后已修改"),
+    "changed_list": ("Changed since their last check (check them again): {ids}", "上次检查之后已修改（请重新检查）：{ids}"),
+    "details": ("Each section: hfcourse status --all (one chapter: hfcourse status 2)",
+                "查看每个小节：hfcourse status --all（只看一章：hfcourse status 2）"),
+    "check_next": ("Checking {sid} {title}, the first section without full marks (hfcourse check SECTION checks another)",
+                   "检查 {sid} {title}：第一个还没满分的小节（hfcourse check 小节号 检查其他小节）"),
+    "watch_offer": ("Next: {sid} {title} · press Enter to watch it (or: hfcourse watch {sid}), Ctrl-C to stop",
+                    "下一节：{sid} {title} · 按回车开始监视它（或：hfcourse watch {sid}），按 Ctrl-C 停止"),
+    "reset_done": ("restored {path} from its stub; your version is kept in {backup}",
+                   "已把 {path} 恢复为初始模板；你原来的版本保存在 {backup}"),
+    "reset_undo": ("  undo: cp {backup} {path}", "  撤销：cp {backup} {path}"),
+    "reset_same": ("{path} is the untouched stub already: nothing to restore", "{path} 已经是未修改的初始模板，无需恢复"),
+    "reset_nostub": ("cannot find the stub of {sid}: there is no solutions/ here and git does not know {path}",
+                     "找不到 {sid} 的初始模板：这里没有 solutions/，git 里也没有 {path}"),
     "next_is": ("Next: {sid} {title}", "下一节：{sid} {title}"),
     "next_file": ("  edit      {path}", "  编辑      {path}"),
     "next_notebook": ("  or        {path} (notebook)", "  或        {path}（笔记本）"),
@@ -130,8 +147,8 @@ def _target_label(course, target: str) -> str:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
+    """One summary line, then one row per chapter (``--all`` or chapters named: every section)."""
     from rich.table import Table
-    from rich.text import Text
 
     from hfcourse import progress
 
@@ -139,38 +156,66 @@ def _cmd_status(args: argparse.Namespace) -> int:
     state = progress.load(course)
     console = _console()
     lang = args.lang
+    done, ready, score, top = progress.summary(course, state)
+    console.print(_t("status_total", lang, done=done, ready=ready, score=score, max=top), style="bold")
+    changed = [s.id for s in course.sections if s.ready and state.changed(course, s)]
     chapters = sorted({s.chapter for s in course.sections})
-    for chapter in chapters:
-        table = Table(title=_t("status_chapter", lang, chapter=chapter), title_justify="left")
-        for key, justify in (("col_section", "left"), ("col_title", "left"), ("col_points", "right"),
-                             ("col_checked", "left"), ("col_target", "left")):
+    wanted = [c for c in chapters if str(c) in args.chapters] if args.chapters else chapters
+    if args.all or args.chapters:
+        for chapter in wanted:
+            _chapter_table(course, state, chapter, lang, console)
+    else:
+        table = Table(title_justify="left")
+        for key, justify in (("col_chapter", "left"), ("col_done", "right"), ("col_points", "right"),
+                             ("col_changed", "left")):
             table.add_column(_t(key, lang), justify=justify)
-        earned = top = 0.0
-        for sec in (s for s in course.sections if s.chapter == chapter):
-            if not sec.ready:
-                table.add_row(sec.id, sec.title_in(lang), "", _t("planned", lang), "", style="dim")
+        for chapter in chapters:
+            secs = [s for s in course.sections if s.chapter == chapter and s.ready]
+            if not secs:
                 continue
-            entry = state.sections.get(sec.id)
-            top += sec.points
-            if entry is None:
-                table.add_row(sec.id, sec.title_in(lang), Text(f"– / {sec.points:g}", style="dim"),
-                              Text(_t("never", lang), style="dim"), "")
-                continue
-            earned += entry["score"]
-            style = "green" if entry["score"] >= entry["max"] else ("yellow" if entry["score"] else "red")
-            table.add_row(sec.id, sec.title_in(lang), Text(f"{entry['score']:g} / {entry['max']:g}", style=style),
-                          _when(entry["checked"]), _target_label(course, entry["target"]))
-        if top:
-            table.add_section()
-            table.add_row("", "", f"{earned:g} / {top:g}", "", "")
+            earned = sum(state.sections[s.id]["score"] for s in secs if s.id in state.sections)
+            full = sum(state.finished(s) for s in secs)
+            style = "green" if full == len(secs) else None
+            table.add_row(str(chapter), f"{full}/{len(secs)}", f"{earned:g} / {sum(s.points for s in secs):g}",
+                          " ".join(sid for sid in changed if sid.split(".")[0] == str(chapter)), style=style)
         console.print(table)
-    ready = [s for s in course.sections if s.ready]
-    done = [s for s in ready if state.finished(s)]
-    score = sum(state.sections[s.id]["score"] for s in ready if s.id in state.sections)
-    console.print(_t("status_total", lang, done=len(done), ready=len(ready), score=score,
-                     max=sum(s.points for s in ready)))
+        console.print(_t("details", lang), style="dim", highlight=False)
+    if changed:
+        console.print(_t("changed_list", lang, ids=", ".join(changed)), style="yellow", highlight=False)
     _print_next(course, state, lang, console)
     return 0
+
+
+def _chapter_table(course, state, chapter: int, lang: str, console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=_t("status_chapter", lang, chapter=chapter), title_justify="left")
+    for key, justify in (("col_section", "left"), ("col_title", "left"), ("col_points", "right"),
+                         ("col_checked", "left"), ("col_target", "left")):
+        table.add_column(_t(key, lang), justify=justify)
+    earned = top = 0.0
+    for sec in (s for s in course.sections if s.chapter == chapter):
+        if not sec.ready:
+            table.add_row(sec.id, sec.title_in(lang), "", _t("planned", lang), "", style="dim")
+            continue
+        entry = state.sections.get(sec.id)
+        top += sec.points
+        if entry is None:
+            table.add_row(sec.id, sec.title_in(lang), Text(f"– / {sec.points:g}", style="dim"),
+                          Text(_t("never", lang), style="dim"), "")
+            continue
+        earned += entry["score"]
+        style = "green" if entry["score"] >= entry["max"] else ("yellow" if entry["score"] else "red")
+        when = Text(_when(entry["checked"]))
+        if state.changed(course, sec):
+            when.append(f" · {_t('changed', lang)}", style="yellow")
+        table.add_row(sec.id, sec.title_in(lang), Text(f"{entry['score']:g} / {entry['max']:g}", style=style),
+                      when, _target_label(course, entry["target"]))
+    if top:
+        table.add_section()
+        table.add_row("", "", f"{earned:g} / {top:g}", "", "")
+    console.print(table)
 
 
 def _print_next(course, state, lang: str, console) -> None:
@@ -198,6 +243,20 @@ def _cmd_next(args: argparse.Namespace) -> int:
     course = _course()
     _print_next(course, progress.load(course), args.lang, _console())
     return 0
+
+
+def default_sections(lang: str) -> list[str] | None:
+    """``hfcourse check`` with no section: the first ready one without full marks, announced;
+    None (and a word of praise) when every section has full marks."""
+    from hfcourse import progress
+
+    course = _course()
+    sec = progress.next_section(course, progress.load(course))
+    if sec is None:
+        _console().print(_t("all_done", lang), style="green")
+        return None
+    print(_t("check_next", lang, sid=sec.id, title=sec.title_in(lang)), file=sys.stderr, flush=True)
+    return [sec.id]
 
 
 def after_check(run, lang: str) -> None:
@@ -252,6 +311,70 @@ def _cmd_hint(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- reset --------------------------------------------------------------------------
+
+def _stub_text(course, sec) -> str | None:
+    """The untouched exercise of ``sec``: generated from its solution where solutions/ exists
+    (the course's own checkout), else the file as git first recorded it (a student release)."""
+    from hfcourse import stubs
+
+    solution = course.root / "solutions" / sec.module
+    if solution.is_file():
+        return stubs.strip(solution.read_text(encoding="utf-8"), sec.id, f"solutions/{sec.module}")
+    rel = f"exercises/{sec.module}"
+    try:
+        first = subprocess.run(["git", "-C", str(course.root), "log", "--diff-filter=A", "--format=%H", "--", rel],
+                               capture_output=True, text=True, timeout=30, check=False).stdout.split()
+        if not first:
+            return None
+        shown = subprocess.run(["git", "-C", str(course.root), "show", f"{first[-1]}:{rel}"],
+                               capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return shown.stdout.decode("utf-8") if shown.returncode == 0 else None
+
+
+def _cmd_reset(args: argparse.Namespace) -> int:
+    course = _course()
+    lang, console = args.lang, _console()
+    sections = _select(course, args.sections, lang)
+    if sections is None:
+        return 2
+    status = 0
+    for sec in sections:
+        path = course.root / "exercises" / sec.module
+        shown = f"exercises/{sec.module}"
+        stub = _stub_text(course, sec)
+        if stub is None:
+            print(_t("reset_nostub", lang, sid=sec.id, path=shown), file=sys.stderr)
+            status = 2
+            continue
+        current = path.read_bytes() if path.exists() else None
+        if current == stub.encode("utf-8"):
+            console.print(_t("reset_same", lang, path=shown), highlight=False)
+            continue
+        backup = None
+        if current is not None:
+            folder = course.root / ".hfcourse" / "backups"
+            folder.mkdir(parents=True, exist_ok=True)
+            ignore = course.root / ".hfcourse" / ".gitignore"
+            if not ignore.exists():
+                ignore.write_text("# hfcourse progress state: personal, never committed\n*\n", encoding="utf-8")
+            backup = folder / f"{Path(sec.module).stem}.{datetime.now().strftime('%Y%m%d-%H%M%S')}.py"
+            n = 1
+            while backup.exists():
+                n += 1
+                backup = backup.with_name(f"{Path(sec.module).stem}.{datetime.now().strftime('%Y%m%d-%H%M%S')}-{n}.py")
+            backup.write_bytes(current)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(stub, encoding="utf-8")
+        rel_backup = backup.relative_to(course.root).as_posix() if backup else "-"
+        console.print(_t("reset_done", lang, path=shown, backup=rel_backup), style="green", highlight=False)
+        if backup:
+            console.print(_t("reset_undo", lang, path=shown, backup=rel_backup), highlight=False)
+    return status
+
+
 # -- watch --------------------------------------------------------------------------
 
 def _watched(course, sections, target: str) -> list[Path]:
@@ -272,6 +395,40 @@ def _stamp(paths: list[Path]) -> tuple:
     return tuple(out)
 
 
+class _Keys:
+    """Enter pressed on stdin (a terminal or a pipe); stdin at its end is never read again."""
+
+    def __init__(self):
+        self.open = sys.stdin is not None and not sys.stdin.closed
+
+    def enter(self, timeout: float) -> bool:
+        import select
+
+        if not self.open:
+            time.sleep(timeout)
+            return False
+        try:
+            ready, _, _ = select.select([sys.stdin], [], [], timeout)
+            if not ready:
+                return False
+            line = sys.stdin.readline()
+        except (OSError, ValueError):
+            line = ""
+        if not line:
+            self.open = False
+        return bool(line)
+
+
+def _offer(course, sections, target: str):
+    """The section to watch next when every watched one has full marks (exercises only)."""
+    from hfcourse import progress
+
+    state = progress.load(course)
+    if target != "exercises" or not all(state.finished(s) for s in sections):
+        return None
+    return progress.next_section(course, state)
+
+
 def _cmd_watch(args: argparse.Namespace) -> int:
     from hfcourse import progress
 
@@ -287,13 +444,12 @@ def _cmd_watch(args: argparse.Namespace) -> int:
             console.print(_t("all_done", lang), style="green")
             return 0
         sections = [nxt]
-    paths = _watched(course, sections, args.target)
-    cmd = [sys.executable, "-m", "hfcourse.cli", "--lang", lang, "check", *[s.id for s in sections],
-           "--target", args.target]
     env = {**os.environ, "HFCOURSE_ROOT": str(course.root)}
-    seen, n = None, 0
+    keys = _Keys()
+    seen, n, offered = None, 0, None
     try:
         while True:
+            paths = _watched(course, sections, args.target)
             stamp = _stamp(paths)
             if stamp != seen:
                 seen, n = stamp, n + 1
@@ -305,10 +461,16 @@ def _cmd_watch(args: argparse.Namespace) -> int:
                     console.print(_t("watch_missing", lang, path=_rel(p), sid=sections[0].id), style="red")
                 if not missing:
                     sys.stdout.flush()
-                    subprocess.run(cmd, env=env)
+                    subprocess.run([sys.executable, "-m", "hfcourse.cli", "--lang", lang, "check",
+                                    *[s.id for s in sections], "--target", args.target], env=env, check=False)
+                offered = _offer(course, sections, args.target)
+                if offered is not None:
+                    console.print(_t("watch_offer", lang, sid=offered.id, title=offered.title_in(lang)),
+                                  style="bold green", highlight=False)
                 console.print(_t("watch_wait", lang), style="dim")
                 sys.stdout.flush()
-            time.sleep(args.interval)
+            if keys.enter(args.interval) and offered is not None:
+                sections, seen, offered = [offered], None, None
     except KeyboardInterrupt:
         console.print(_t("watch_stop", lang))
         return 0
@@ -330,7 +492,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     n.add_argument("--force", action="store_true", help="overwrite notebooks that exist (your work in them is lost)")
     _lang_option(n).set_defaults(func=_cmd_notebook)
 
-    _lang_option(sub.add_parser("status", help="your progress: points per section from your last checks")).set_defaults(func=_cmd_status)
+    st = sub.add_parser("status", help="your progress: one summary line and your points per chapter")
+    st.add_argument("chapters", nargs="*", metavar="CHAPTER", help="show every section of these chapters")
+    st.add_argument("--all", action="store_true", help="show every section of every chapter")
+    _lang_option(st).set_defaults(func=_cmd_status)
     _lang_option(sub.add_parser("next", help="the first section without full marks, and how to work on it")).set_defaults(func=_cmd_next)
 
     w = sub.add_parser("watch", help="check a section again every time you save: hfcourse watch 2.2")
@@ -338,6 +503,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     w.add_argument("--target", default="exercises", help="exercises (default), a submission DIR, or a notebook .ipynb")
     w.add_argument("--interval", type=float, default=1.0, help="seconds between looks at the files (default: %(default)s)")
     _lang_option(w).set_defaults(func=_cmd_watch)
+
+    r = sub.add_parser("reset", help="restore exercises from their stubs, keeping a backup: hfcourse reset 2.2")
+    r.add_argument("sections", nargs="+", metavar="SECTION", help="section ids or chapters")
+    _lang_option(r).set_defaults(func=_cmd_reset)
 
     h = sub.add_parser("hint", help="the next hint of a section, one level at a time: hfcourse hint 2.2")
     h.add_argument("section", metavar="SECTION")
