@@ -57,8 +57,9 @@ def test_result_categories():
 
 def test_cli_and_notebook_messages():
     from hfcourse import notebooks
-    from hfcourse.commands.student import MESSAGES
+    from hfcourse.commands import server, student
 
+    MESSAGES = {**student.MESSAGES, **{f"server.{k}": v for k, v in server.MESSAGES.items()}}
     problems = [f"{key}: {p}" for key, (en, zh) in MESSAGES.items() if (p := _pair_problem(en, zh))]
     for key, (en, zh) in MESSAGES.items():
         if set(re.findall(r"{(\w+)}", en)) != set(re.findall(r"{(\w+)}", zh)):
@@ -208,3 +209,25 @@ def test_pipeline_is_spelt_right_wherever_a_student_reads_it():
               *(ROOT / "solutions").rglob("*.py"), *(ROOT / "exercises").rglob("*.py"),
               *(ROOT / "exercises").rglob("*.md"), *(ROOT / "src" / "hfcourse").rglob("*.py")]
     assert [str(p.relative_to(ROOT)) for p in places if misspelt in p.read_text(encoding="utf-8")] == []
+
+
+def test_graded_contracts_are_stated_in_docstrings_and_hints(course):
+    """A function a grader probes for autograd history says so in its docstring, and its section's
+    hints say so in both languages (a property graded but never asked for is a trap)."""
+    probed = re.compile(r'student\.call\("(\w+)"[^\n]*probe="grad"')
+    problems = []
+    for sec in (s for s in course.sections if s.ready):
+        grader = ROOT / "graders" / sec.module.replace("/s", "/test_s", 1)
+        names = sorted(set(probed.findall(grader.read_text(encoding="utf-8")))) if grader.exists() else []
+        if not names:
+            continue
+        tree = ast.parse((ROOT / "solutions" / sec.module).read_text(encoding="utf-8"))
+        docs = {n.name: ast.get_docstring(n) or "" for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for name in names:
+            if "autograd history" not in docs.get(name, "") or "torch.no_grad()" not in docs.get(name, ""):
+                problems.append(f"{sec.id} {name}: the docstring does not ask for a result without autograd history")
+        if not any("autograd history" in h and all(n in h for n in names) for h in sec.hints):
+            problems.append(f"{sec.id}: no hint names {names} and the autograd history")
+        if not any("自动求导" in h for h in sec.hints_zh):
+            problems.append(f"{sec.id}: no Chinese hint about 自动求导历史")
+    assert problems == []

@@ -29,14 +29,26 @@ def preprocess(tokenizer, texts: list[str]) -> dict[str, torch.Tensor]:
 
 def hidden_states(model, tokenizer, texts: list[str]) -> torch.Tensor:
     """Run the base model (no head) and return its last hidden state,
-    shape [batch, length, hidden_size]."""
+    shape [batch, length, hidden_size].
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(**inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement hidden_states (see the docstring)
     raise NotImplementedError("2.2 hidden_states: not implemented yet")
 
 
 def predict_proba(model, tokenizer, texts: list[str]) -> torch.Tensor:
     """Class probabilities of a sequence-classification model, shape [batch, num_labels];
-    each row sums to 1."""
+    each row sums to 1.
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(**inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement predict_proba (see the docstring)
     raise NotImplementedError("2.2 predict_proba: not implemented yet")
 

@@ -36,7 +36,13 @@ def save_and_reload(model, directory: Path):
 
 def logits_from_ids(model, input_ids: list[list[int]]) -> torch.Tensor:
     """Run a classification model on token ids that are already encoded (all rows of one
-    length) and return its logits, shape [batch, num_labels]."""
+    length) and return its logits, shape [batch, num_labels].
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(model_inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement logits_from_ids (see the docstring)
     raise NotImplementedError("2.3 logits_from_ids: not implemented yet")
 

@@ -32,7 +32,13 @@ def pad_batch(sequences: list[list[int]], pad_id: int) -> tuple[torch.Tensor, to
 def mask_matters(model, short: list[int], long: list[int], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Show why the attention mask matters. Return the logits of ``short`` (shape
     [num_labels]) computed three ways: alone; in a batch with ``long``, padded and with the
-    attention mask; in the same padded batch without the mask."""
+    attention mask; in the same padded batch without the mask.
+
+    Graded: the returned tensors carry no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(input_ids)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement mask_matters (see the docstring)
     raise NotImplementedError("2.5 mask_matters: not implemented yet")
 
@@ -45,6 +51,12 @@ def truncate(sequences: list[list[int]], max_length: int) -> list[list[int]]:
 
 def batched_logits(model, sequences: list[list[int]], pad_id: int) -> torch.Tensor:
     """Logits of several sequences of different lengths from one forward pass, shape
-    [batch, num_labels]; each row equals the logits of that sequence alone."""
+    [batch, num_labels]; each row equals the logits of that sequence alone.
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(input_ids)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement batched_logits (see the docstring)
     raise NotImplementedError("2.5 batched_logits: not implemented yet")

@@ -39,7 +39,13 @@ def word_span(tokenizer, text: str, word_index: int) -> str:
 
 def token_probabilities(model, tokenizer, text: str) -> torch.Tensor:
     """Label probabilities of every token of ``tokenizer(text)`` (special tokens included),
-    shape [tokens, labels]; each row sums to 1."""
+    shape [tokens, labels]; each row sums to 1.
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(**inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # TODO: implement token_probabilities (see the docstring)
     raise NotImplementedError("6.3 token_probabilities: not implemented yet")
 

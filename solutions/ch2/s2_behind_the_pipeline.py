@@ -28,7 +28,13 @@ def preprocess(tokenizer, texts: list[str]) -> dict[str, torch.Tensor]:
 
 def hidden_states(model, tokenizer, texts: list[str]) -> torch.Tensor:
     """Run the base model (no head) and return its last hidden state,
-    shape [batch, length, hidden_size]."""
+    shape [batch, length, hidden_size].
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(**inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # BEGIN SOLUTION
     inputs = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
     with torch.no_grad():
@@ -38,7 +44,13 @@ def hidden_states(model, tokenizer, texts: list[str]) -> torch.Tensor:
 
 def predict_proba(model, tokenizer, texts: list[str]) -> torch.Tensor:
     """Class probabilities of a sequence-classification model, shape [batch, num_labels];
-    each row sums to 1."""
+    each row sums to 1.
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    The course page calls ``model(**inputs)`` bare; that is fine for printing, but its
+    outputs then hold the autograd graph, and the hidden tests reject them.
+    """
     # BEGIN SOLUTION
     inputs = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")
     with torch.no_grad():

@@ -73,7 +73,11 @@ def push_revision(model, endpoint: str, token: str, repo_id: str, branch: str, m
 def download_logits(endpoint: str, token: str, repo_id: str, revision: str, texts: list[str]) -> torch.Tensor:
     """Load the tokenizer and the sequence classifier of ``repo_id`` at ``revision`` (a branch
     or a commit id) from the Hub, and return the logits for ``texts`` (padded batch with its
-    attention mask, truncated, no gradient), shape ``[len(texts), num_labels]``."""
+    attention mask, truncated, no gradient), shape ``[len(texts), num_labels]``.
+
+    Graded: the returned tensor carries no autograd history (``requires_grad`` False, no
+    ``grad_fn``): run the model under ``torch.no_grad()`` or ``torch.inference_mode()``.
+    """
     # BEGIN SOLUTION
     with online(endpoint):
         tokenizer = AutoTokenizer.from_pretrained(repo_id, revision=revision, token=token)
