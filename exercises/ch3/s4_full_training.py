@@ -67,7 +67,8 @@ def train_loop(model, tokenizer, data_dir: str, epochs: int, lr: float, batch_si
 
 def eval_loop(model, tokenizer, data_dir: str, metric_path: str, batch_size: int) -> dict[str, Any]:
     """Evaluate ``model`` on the eval loader of ``dataloaders(...)`` (any ``train_rows`` and
-    ``seed``) without gradients, adding every batch's predictions (argmax of the logits)
+    ``seed``) in eval mode (``model.eval()`` first: graded, since in training mode dropout changes
+    the predictions) and without gradients, adding every batch's predictions (argmax of the logits)
     to ``evaluate.load(metric_path, "mrpc")`` with ``add_batch``. Return
     ``{"predictions": all predictions in order (list of int), "metrics": metric.compute()}``."""
     # TODO: implement eval_loop (see the docstring)

@@ -177,7 +177,9 @@ def train_with_accelerate(config: dict[str, Any]) -> dict[str, Any]:
     tokenized train split (shuffled with ``torch.Generator().manual_seed(seed)``) and validation
     split (in order), batched by ``DataCollatorForTokenClassification``; ``torch.optim.AdamW(lr)``
     and a linear ``get_scheduler`` without warm-up; ``Accelerator(cpu=True).prepare`` them. Train
-    with ``accelerator.backward``. After each epoch, evaluate: argmax the logits, pad predictions
+    with ``accelerator.backward``. After each epoch, evaluate in eval mode (``model.eval()``:
+    graded, since dropout is on in training mode; ``model.train()`` again before the next epoch):
+    argmax the logits, pad predictions
     and labels across processes (``accelerator.pad_across_processes(..., dim=1,
     pad_index=-100)``), ``accelerator.gather`` them, ``postprocess`` and ``metric.add_batch``.
 
