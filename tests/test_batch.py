@@ -200,10 +200,11 @@ def _state(out: Path) -> tuple[dict, dict[str, dict], dict[str, float]]:
 
 
 def _check_against_reports(out: Path, data: dict, book: dict[str, dict]) -> None:
-    assert set(data) == {"course", "started", "finished", "sections", "seed", "students"}
+    assert set(data) == {"course", "started", "finished", "sections", "seed", "students", "course_faults"}
     assert list(book) == [s["name"] for s in data["students"]]
     for s in data["students"]:
-        assert set(s) == {"name", "submission", "status", "score", "max_score", "report", "error", "duration"}
+        assert set(s) - {"course_faults"} == {"name", "submission", "status", "score", "max_score", "report", "error", "duration"}
+        assert ("course_faults" in s) == (s["status"] == "graded")
         row = book[s["name"]]
         assert row["status"] == s["status"]
         if s["status"] != "graded":

@@ -52,12 +52,12 @@ def test_select_by_section_and_chapter(course):
 
 def test_a_planned_section_cannot_be_graded(tmp_path):
     text = (ROOT / "tests" / "adversarial" / "course" / "course.toml").read_text(encoding="utf-8")
-    text += '\n[[section]]\nid = "9.2"\nslug = "later"\ntitle = "Later"\ntitle_zh = "以后"\npoints = 1\nstatus = "planned"\n'
+    text += '\n[[section]]\nid = "9.3"\nslug = "later"\ntitle = "Later"\ntitle_zh = "以后"\npoints = 1\nstatus = "planned"\n'
     (tmp_path / "course.toml").write_text(text, encoding="utf-8")
     course = manifest.load(tmp_path / "course.toml")
-    assert [s.id for s in course.select(["9"])] == ["9.1"]
+    assert [s.id for s in course.select(["9"])] == ["9.1", "9.2"]
     with pytest.raises(KeyError, match="planned"):
-        course.select(["9.2"])
+        course.select(["9.3"])
 
 
 @pytest.mark.parametrize("text, words", [

@@ -120,6 +120,8 @@ def test_release_holds_no_solution_text_and_no_hidden_test(tmp_path):
     assert "def test_add" in grader and "def test_label" not in grader and "def test_scale" not in grader
     summary = json.loads((release / "release.json").read_text())
     assert summary["sections"] == [{"id": "9.1", "public_tests": ["test_add"], "hidden_tests": 4,
+                                    "visible_tests_needing_the_solution": []},
+                                   {"id": "9.2", "public_tests": ["test_save"], "hidden_tests": 1,
                                     "visible_tests_needing_the_solution": []}]
     workflow = yaml.safe_load((release / ".github" / "workflows" / "classroom.yml").read_text())
     assert workflow["jobs"]["grade"]["env"]["HFCOURSE_SECTIONS"] == ""

@@ -52,11 +52,11 @@ def test_broken_fake_course_reports_every_problem_with_its_fix(fake):
     (fake / "tests" / "mutants").mkdir(parents=True)
     (fake / "tests" / "mutants" / "ch9.toml").write_text(
         '[[mutant]]\nsection = "9.1"\nname = "gone"\nfind = "return a - b"\nreplace = "return b"\n\n'
-        '[[mutant]]\nsection = "9.2"\nname = "planned"\nfind = "x"\nreplace = "y"\n')
+        '[[mutant]]\nsection = "9.3"\nname = "planned"\nfind = "x"\nreplace = "y"\n')
     with (fake / "course.toml").open("a") as fh:
-        fh.write('\n[[section]]\nid = "9.2"\nslug = "more"\ntitle = "More"\ntitle_zh = "更多"\npoints = 1\nstatus = "ready"\n'
-                 '\n[[section]]\nid = "9.3"\nslug = "later"\ntitle = "Later"\ntitle_zh = "以后"\npoints = 1\n')
-    (fake / "graders" / "ch9" / "test_s3_later.py").write_text('"""Grader of a planned section."""\n')
+        fh.write('\n[[section]]\nid = "9.3"\nslug = "more"\ntitle = "More"\ntitle_zh = "更多"\npoints = 1\nstatus = "ready"\n'
+                 '\n[[section]]\nid = "9.4"\nslug = "later"\ntitle = "Later"\ntitle_zh = "以后"\npoints = 1\n')
+    (fake / "graders" / "ch9" / "test_s4_later.py").write_text('"""Grader of a planned section."""\n')
 
     problems = validate.check_static(manifest.load(fake / "course.toml"))
     found = _by_where(problems)
@@ -70,12 +70,12 @@ def test_broken_fake_course_reports_every_problem_with_its_fix(fake):
     # test_total lost its marker's Chinese hint, so 4 of 6 claimed points remain well-formed
     assert "9.1" in found and "4 points, course.toml says 6" in found["9.1"].problem
     assert "points = 4" in found["9.1"].fix
-    missing = [p for p in problems if p.where == "9.2"]
-    assert {p.problem for p in missing} == {"ready but solutions/ch9/s2_more.py is missing",
-                                            "ready but graders/ch9/test_s2_more.py is missing"}
+    missing = [p for p in problems if p.where == "9.3"]
+    assert {p.problem for p in missing} == {"ready but solutions/ch9/s3_more.py is missing",
+                                            "ready but graders/ch9/test_s3_more.py is missing"}
     assert any("9.1: gone" in w and "0 times" in found[w].problem for w in wheres)
     notes = [p for p in problems if p.note]
-    assert [p.where for p in notes] == ["9.3"]
+    assert [p.where for p in notes] == ["9.4"]
     for p in problems:
         assert p.fix and p.fix_zh and p.problem_zh, p
 

@@ -7,7 +7,7 @@ from hfcourse import expect
 from hfcourse.sandbox.codec import ScratchPath
 
 
-@pytest.mark.grade(points=1, hint="mkdir, write note.txt, list the directory", hint_zh="创建目录、写入 note.txt、列出目录")
+@pytest.mark.grade(points=1, visibility="visible", hint="mkdir, write note.txt, list the directory", hint_zh="创建目录、写入 note.txt、列出目录")
 def test_save(student, rng):
     text = f"note {rng.randrange(10**6)}"
     target = student.scratch("out/saved")
